@@ -1,0 +1,170 @@
+"""Streaming input files into a batch's COPY: JSON Lines as-is, CSV rows as JSON objects.
+
+Lines keep their numbers and raw text so a quarantined record can be traced back to its file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+from psycopg import Copy
+
+CHUNK = 4 << 20
+BAD_ENCODING = "not valid UTF-8 (raw text kept with \\x escapes)"
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file (or `-` for standard input) to ingest as one batch."""
+
+    path: str
+    format: str  # "jsonl" or "csv"
+
+    @classmethod
+    def from_arg(cls, path: str, fmt: str | None = None) -> InputFile:
+        if fmt:
+            return cls(path, fmt)
+        name = path.lower().removesuffix(".gz")
+        if path == "-" or name.endswith((".jsonl", ".ndjson", ".json")):
+            return cls(path, "jsonl")
+        if name.endswith(".csv"):
+            return cls(path, "csv")
+        raise ValueError(f"{path}: cannot tell the format from the extension (.jsonl or .csv)")
+
+    @property
+    def label(self) -> str:
+        return "<stdin>" if self.path == "-" else self.path
+
+    @property
+    def size(self) -> int | None:
+        return None if self.path == "-" else Path(self.path).stat().st_size
+
+    def open(self) -> BinaryIO:
+        if self.path == "-":
+            return sys.stdin.buffer
+        raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller through the gzip wrapper
+        if raw.read(2) == b"\x1f\x8b":
+            raw.seek(0)
+            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        raw.seek(0)
+        return raw
+
+    def feed(self, copy: Copy, progress: Progress | None = None) -> list[tuple[int, str]]:
+        """Write the file into `copy`; return (line_no, error) for lines that could not be read."""
+        stream = self.open()
+        try:
+            if self.format == "csv":
+                return copy_csv(copy, stream, progress)
+            return copy_jsonl(copy, _chunks(stream, progress))
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+def _position(stream: BinaryIO) -> int:
+    inner = getattr(stream, "fileobj", None) or stream
+    try:
+        return inner.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def _chunks(stream: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
+    """Chunks of whole lines."""
+    rest = b""
+    while block := stream.read(CHUNK):
+        if progress:
+            progress(_position(stream))
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            rest = block
+            continue
+        rest = block[cut:]
+        yield block[:cut]
+    if rest:
+        yield rest
+
+
+def _escape(chunk: bytes) -> bytes:
+    """Make a chunk of lines safe for COPY's text format, one input line per row."""
+    return (
+        chunk.replace(b"\\", b"\\\\")
+        .replace(b"\t", b"\\t")
+        .replace(b"\r", b"\\r")
+        .replace(b"\x00", b"\\\\x00")
+    )
+
+
+def copy_jsonl(copy: Copy, chunks: Iterable[bytes]) -> list[tuple[int, str]]:
+    """COPY lines into `_in (raw)`; line numbers come from the table's identity, in order."""
+    bad: list[tuple[int, str]] = []
+    lines_before = 0
+    for chunk in chunks:
+        try:
+            chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            chunk, bad_at = _repair_encoding(chunk)
+            bad.extend((lines_before + n, BAD_ENCODING) for n in bad_at)
+        copy.write(_escape(chunk))
+        lines_before += chunk.count(b"\n")
+    return bad
+
+
+def _repair_encoding(chunk: bytes) -> tuple[bytes, list[int]]:
+    lines = chunk.split(b"\n")
+    bad = []
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            lines[i] = line.decode("utf-8", "backslashreplace").encode()
+            bad.append(i + 1)
+    return b"\n".join(lines), bad
+
+
+def copy_csv(copy: Copy, stream: BinaryIO, progress: Progress | None) -> list[tuple[int, str]]:
+    """COPY each CSV record as (line_no, raw text, JSON object of its non-blank cells, error)."""
+    consumed: list[tuple[int, str, bool]] = []
+
+    def lines() -> Iterator[str]:
+        for n, raw in enumerate(stream, 1):
+            try:
+                text, ok = raw.decode("utf-8"), True
+            except UnicodeDecodeError:
+                text, ok = raw.decode("utf-8", "backslashreplace"), False
+            if n == 1:
+                text = text.removeprefix("\ufeff")
+            if progress and n % 10_000 == 0:
+                progress(_position(stream))
+            consumed.append((n, text, ok))
+            yield text
+
+    reader = csv.reader(lines())
+    header = [name.strip() for name in next(reader, [])]
+    consumed.clear()
+    for row in reader:
+        line_no = consumed[0][0]
+        raw = "".join(text for _, text, _ in consumed).rstrip("\r\n")
+        readable = all(ok for _, _, ok in consumed)
+        consumed.clear()
+        if not any(cell.strip() for cell in row):
+            continue
+        if not readable:
+            copy.write_row((line_no, raw, None, BAD_ENCODING))
+        elif len(row) != len(header):
+            error = f"malformed CSV: expected {len(header)} cells, got {len(row)}"
+            copy.write_row((line_no, raw, None, error))
+        else:
+            record = {name: cell for name, cell in zip(header, row, strict=True) if cell.strip()}
+            copy.write_row((line_no, raw, orjson.dumps(record).decode(), None))
+    return []
