@@ -1,0 +1,78 @@
+"""One embedded PostgreSQL server for the whole session, in a state folder inside the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dagster_project.db import connect, ensure_database
+from dagster_project.db.server import EmbeddedServer
+from dagster_project.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+LANDING_TABLES = (
+    "raw.wms_events",
+    "raw.mes_events",
+    "raw.order_lines",
+    "raw.physical_counts",
+    "raw.skus",
+    "raw.sku_params",
+    "raw.uom_conversions",
+    "raw.quarantine",
+    "raw.ingest_batches",
+)
+
+
+@pytest.fixture(scope="session")
+def state_root() -> Iterator[Path]:
+    root = ROOT / ".inventory" / f"pytest-{os.getpid()}"
+    root.mkdir(parents=True, exist_ok=True)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(state_root: Path) -> Iterator[Settings]:
+    saved = {k: os.environ.get(k) for k in ("INVENTORY_HOME", "INVENTORY_DATABASE_URL")}
+    os.environ["INVENTORY_HOME"] = str(state_root / "home")
+    os.environ.pop("INVENTORY_DATABASE_URL", None)
+    yield Settings()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def database(settings: Settings) -> Iterator[str]:
+    url = ensure_database(settings)
+    yield url
+    EmbeddedServer(settings).stop()
+
+
+@pytest.fixture
+def conn(database: str, settings: Settings) -> Iterator[psycopg.Connection]:
+    """A connection to an emptied landing schema."""
+    with connect(settings) as connection:
+        connection.execute(f"truncate {', '.join(LANDING_TABLES)} restart identity")
+        connection.execute("alter sequence raw.ingest_seq restart")
+        yield connection
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None = None):
+    """Run the `inventory` command in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", *args],
+        input=input,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
