@@ -26,7 +26,9 @@ def test_all_migrations_apply_once(fresh_url):
     with psycopg.connect(fresh_url, autocommit=True) as conn:
         first = migrate(conn)
         second = migrate(conn)
-        versions = [v for (v,) in conn.execute("select version from raw.schema_migrations order by 1")]
+        versions = [
+            v for (v,) in conn.execute("select version from raw.schema_migrations order by 1")
+        ]
 
     assert [m.version for m in first] == [m.version for m in available()]
     assert second == []

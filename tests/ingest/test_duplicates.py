@@ -1,4 +1,4 @@
-"""Duplicates are judged on parsed values; the first arrival of a key wins; re-runs change nothing."""
+"""Duplicates are judged on parsed values; the first arrival wins; re-runs change nothing."""
 
 from __future__ import annotations
 
@@ -31,9 +31,7 @@ def test_same_key_other_content_is_quarantined_and_first_arrival_wins(conn, tmp_
     result = ingest(conn, "wms", write_lines(tmp_path / "w.jsonl", lines))
 
     assert counts(result) == (1, 1, 1)
-    assert quarantine_reasons(conn) == [
-        (2, "event_id='W1' repeats line 1 with other content")
-    ]
+    assert quarantine_reasons(conn) == [(2, "event_id='W1' repeats line 1 with other content")]
     assert conn.execute("select qty_delta from raw.wms_events").fetchone()[0] == 10
 
 
@@ -50,7 +48,12 @@ def test_conflict_with_a_stored_event_is_quarantined(conn, tmp_path):
 
 def test_rerunning_a_file_changes_nothing(conn, tmp_path):
     load_reference(conn, tmp_path)
-    lines = [RECEIPT, "garbage", change(RECEIPT, event_id="W2"), change(RECEIPT, event_id="W3", qty_delta=-1)]
+    lines = [
+        RECEIPT,
+        "garbage",
+        change(RECEIPT, event_id="W2"),
+        change(RECEIPT, event_id="W3", qty_delta=-1),
+    ]
     path = write_lines(tmp_path / "w.jsonl", lines)
     first = ingest(conn, "wms", path)
     snapshot = conn.execute("select * from raw.wms_events order by ingest_seq").fetchall()
@@ -89,8 +92,11 @@ def test_order_line_versions(conn, tmp_path):
 
     assert counts(result) == (4, 2, 1)
     assert quarantine_reasons(conn) == [
-        (4, "order_id='SO1' line_id='1' updated_at='2026-11-03 08:00:00+00' repeats line 2 "
-            "with other content")
+        (
+            4,
+            "order_id='SO1' line_id='1' updated_at='2026-11-03 08:00:00+00' repeats line 2 "
+            "with other content",
+        )
     ]
     versions = conn.execute(
         "select line_id, status, updated_at is null from raw.order_lines order by ingest_seq"

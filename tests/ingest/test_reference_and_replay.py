@@ -1,4 +1,4 @@
-"""Reference data is upserted from CSV; quarantined records come back once their reference exists."""
+"""Reference data is upserted from CSV; quarantined records return once their reference exists."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def write(path, text: str):
 
 def test_skus_upsert_counts_changes_and_unchanged_rows(conn, tmp_path):
     load_reference(conn, tmp_path)
-    changed = "sku_id,description,base_uom,abc_class\nS1,Bolt M8,EA,A\nS2,Steel coil,KG,C\nS3,Nut,EA,\n"
+    changed = (
+        "sku_id,description,base_uom,abc_class\nS1,Bolt M8,EA,A\nS2,Steel coil,KG,C\nS3,Nut,EA,\n"
+    )
 
     result = ingest(conn, "skus", write(tmp_path / "skus2.csv", changed))
 
@@ -63,7 +65,8 @@ def test_sku_params_all_locations_row_and_location_row_are_separate_keys(conn, t
 
     assert (result.accepted, result.duplicates, result.quarantined) == (1, 1, 1)
     rows = conn.execute(
-        "select location_id, lead_time_days, service_level from raw.sku_params order by 1 nulls first"
+        "select location_id, lead_time_days, service_level from raw.sku_params"
+        " order by 1 nulls first"
     ).fetchall()
     assert rows == [(None, Decimal("12"), Decimal("0.95")), ("WH1", Decimal("5"), None)]
     [(_, reason)] = quarantine_reasons(conn)
@@ -72,9 +75,16 @@ def test_sku_params_all_locations_row_and_location_row_are_separate_keys(conn, t
 
 def test_counts_are_append_only(conn, tmp_path):
     header = "count_id,sku_id,location_id,counted_qty,counted_at,counted_by\n"
-    ingest(conn, "counts", write(tmp_path / "c1.csv", header + "C1,S1,WH1,40,2026-11-03T10:00:00Z,kim\n"))
+    ingest(
+        conn,
+        "counts",
+        write(tmp_path / "c1.csv", header + "C1,S1,WH1,40,2026-11-03T10:00:00Z,kim\n"),
+    )
 
-    again = header + "C1,S1,WH1,40.0,2026-11-03 10:00:00+00,kim\nC1,S1,WH1,41,2026-11-03T10:00:00Z,kim\n"
+    again = (
+        header
+        + "C1,S1,WH1,40.0,2026-11-03 10:00:00+00,kim\nC1,S1,WH1,41,2026-11-03T10:00:00Z,kim\n"
+    )
     result = ingest(conn, "counts", write(tmp_path / "c2.csv", again))
 
     assert (result.accepted, result.duplicates, result.quarantined) == (0, 1, 1)
@@ -96,12 +106,13 @@ def test_replay_accepts_records_once_their_unit_exists(conn, tmp_path):
     assert (replayed.received, replayed.accepted, replayed.duplicates) == (3, 2, 0)
     assert replayed.quarantined == 1
     assert [reason for _, reason in quarantine_reasons(conn)] == [
-        "malformed JSON: invalid input syntax for type json (Token \"broken\" is invalid.)"
+        'malformed JSON: invalid input syntax for type json (Token "broken" is invalid.)'
     ]
     factors = conn.execute("select event_id, uom_factor from raw.wms_events order by 1").fetchall()
     assert factors == [("W1", Decimal("480")), ("W2", Decimal("480"))]
     resolved = conn.execute(
-        "select count(*) from raw.quarantine where resolution = 'accepted' and resolved_batch_id = %s",
+        "select count(*) from raw.quarantine"
+        " where resolution = 'accepted' and resolved_batch_id = %s",
         [replayed.batch_id],
     ).fetchone()[0]
     assert resolved == 2

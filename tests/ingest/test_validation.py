@@ -63,8 +63,12 @@ REJECTED = [
     ("wms", change(RECEIPT, qty_delta="Infinity"), "qty_delta must be a number"),
     ("wms", change(RECEIPT, qty_delta="0x10"), "qty_delta must be a number"),
     ("wms", change(RECEIPT, qty_delta=[1]), "qty_delta must be a number"),
-    ("wms", '{"event_id":"W1","event_type":"receipt","sku_id":"S1","location_id":"L",'
-     '"qty_delta":NaN,"unit_cost":1,"event_ts":"2026-11-02T08:00:00Z"}', "malformed JSON"),
+    (
+        "wms",
+        '{"event_id":"W1","event_type":"receipt","sku_id":"S1","location_id":"L",'
+        '"qty_delta":NaN,"unit_cost":1,"event_ts":"2026-11-02T08:00:00Z"}',
+        "malformed JSON",
+    ),
     ("wms", change(RECEIPT, qty_delta=0), "qty_delta must not be zero"),
     ("wms", change(RECEIPT, event_type="RECEIPT"), "unknown event_type 'RECEIPT'"),
     ("wms", change(RECEIPT, event_type="teleport"), "unknown event_type 'teleport'"),
@@ -154,10 +158,18 @@ ACCEPTED = [
     ("case pack", change(RECEIPT, uom="CS"), "uom_factor", Decimal("12")),
     ("no unit", RECEIPT, "uom_factor", Decimal("1")),
     ("unknown SKU without unit", change(RECEIPT, sku_id="S404"), "sku_id", "S404"),
-    ("adjust either sign", change(RECEIPT, event_type="adjust", qty_delta=-2), "qty_delta",
-     Decimal("-2")),
-    ("issue may carry a cost", change(RECEIPT, event_type="issue", qty_delta=-1, unit_cost=3),
-     "unit_cost", Decimal("3")),
+    (
+        "adjust either sign",
+        change(RECEIPT, event_type="adjust", qty_delta=-2),
+        "qty_delta",
+        Decimal("-2"),
+    ),
+    (
+        "issue may carry a cost",
+        change(RECEIPT, event_type="issue", qty_delta=-1, unit_cost=3),
+        "unit_cost",
+        Decimal("3"),
+    ),
     ("unknown fields ignored", change(RECEIPT, operator="kim"), "event_id", "W1"),
 ]
 
@@ -206,7 +218,14 @@ def test_invalid_utf8_is_quarantined_with_its_bytes_escaped(conn, tmp_path):
 
 def test_line_numbers_follow_the_file(conn, tmp_path):
     load_reference(conn, tmp_path)
-    lines = [RECEIPT, "oops", change(RECEIPT, event_id="W2"), "", "{", change(RECEIPT, event_id="W3")]
+    lines = [
+        RECEIPT,
+        "oops",
+        change(RECEIPT, event_id="W2"),
+        "",
+        "{",
+        change(RECEIPT, event_id="W3"),
+    ]
 
     result = ingest(conn, "wms", write_lines(tmp_path / "w.jsonl", lines))
 
