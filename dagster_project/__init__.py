@@ -1,1 +1,1 @@
-"""realtime-inventory: the platform's Python package (CLI, ingestion, simulator, Dagster definitions)."""
+"""realtime-inventory: the platform's Python package (CLI, ingestion, simulator, Dagster)."""

@@ -24,34 +24,41 @@ create temp table _in (
 
 
 def _typed(f: Field) -> str:
-    """The field's value, or null when it is absent or has the wrong type."""
-    x, s = f"j -> '{f.name}'", f"btrim(j ->> '{f.name}')"
-    kind = f"jsonb_typeof({x})"
+    """The field's value from its JSON type `k_` and trimmed text `s_`; null if absent or bad."""
+    k, s = f"k_{f.name}", f"s_{f.name}"
     if f.kind is Kind.TEXT:
         return (
-            f"case {kind} when 'string' then nullif({s}, '') "
+            f"case {k} when 'string' then nullif({s}, '') "
             f"when 'number' then case when {s} ~ '^-?[0-9]+$' then {s} end end"
         )
-    if f.kind in (Kind.NUMERIC, Kind.INTEGER):
-        number = (
-            f"case {kind} when 'number' then ({s})::numeric "
-            f"when 'string' then case when {s} ~ '{NUMBER}' and pg_input_is_valid({s}, 'numeric') "
-            f"then ({s})::numeric end end"
-        )
-        if f.kind is Kind.NUMERIC:
-            return number
+    number = (
+        f"case {k} when 'number' then {s}::numeric "
+        f"when 'string' then case when {s} ~ '{NUMBER}' and pg_input_is_valid({s}, 'numeric') "
+        f"then {s}::numeric end end"
+    )
+    if f.kind is Kind.NUMERIC:
+        return number
+    if f.kind is Kind.INTEGER:
         return (
             f"(select case when n = trunc(n) and abs(n) < 2147483648 then n::integer end "
             f"from (select {number} as n) as _n)"
         )
     return (
-        f"case when {kind} = 'string' and {s} ~ '{ISO_8601}' "
-        f"and pg_input_is_valid({s}, 'timestamptz') then ({s})::timestamptz end"
+        f"case when {k} = 'string' and {s} ~ '{ISO_8601}' "
+        f"and pg_input_is_valid({s}, 'timestamptz') then {s}::timestamptz end"
     )
 
 
+def _absent(f: Field) -> str:
+    k, s = f"k_{f.name}", f"s_{f.name}"
+    return f"({k} is null or {k} = 'null' or ({k} = 'string' and {s} = ''))"
+
+
+def _field_ok(f: Field) -> str:
+    return f"{f.name} is not null" if f.required else f"({f.name} is not null or {_absent(f)})"
+
+
 def _field_error(f: Field) -> str:
-    x = f"x_{f.name}"
     missing = f"'missing {f.name}'" if f.required else "null"
     expected = {
         Kind.TEXT: "text",
@@ -60,10 +67,8 @@ def _field_error(f: Field) -> str:
         Kind.TIMESTAMPTZ: "an ISO-8601 timestamp",
     }[f.kind]
     return (
-        f"case when {x} is null or jsonb_typeof({x}) = 'null' then {missing} "
-        f"when {f.name} is not null then null "
-        f"when jsonb_typeof({x}) = 'string' and btrim({x} #>> '{{}}') = '' then {missing} "
-        f"else format('{f.name} must be {expected}, got %s', {x}::text) end"
+        f"case when {f.name} is not null then null when {_absent(f)} then {missing} "
+        f"else format('{f.name} must be {expected}, got %s', (j -> '{f.name}')::text) end"
     )
 
 
@@ -78,16 +83,23 @@ def _parsed_json(text: str) -> str:
 
 def create_typed(source: Source) -> str:
     """`_typed`: a row per non-blank input line with its typed fields and, if it is not acceptable
-    on its own, the reason. Each level is fenced (`offset 0`) so a value is computed once."""
-    typed = ",\n                ".join(f"{_typed(f)} as {f.name}" for f in source.fields)
-    x = ",\n                ".join(f"j -> '{f.name}' as x_{f.name}" for f in source.fields)
-    with_defaults = ",\n            ".join(
+    on its own, the reason. Each level is fenced (`offset 0`) so a value is computed once, and
+    error messages are only composed for lines that have an error."""
+    fields = source.fields
+    extracted = ",\n            ".join(
+        f"jsonb_typeof(j -> '{f.name}') as k_{f.name}, btrim(j ->> '{f.name}') as s_{f.name}"
+        for f in fields
+    )
+    passed = ", ".join(f"k_{f.name}, s_{f.name}" for f in fields)
+    typed = ",\n            ".join(f"{_typed(f)} as {f.name}" for f in fields)
+    with_defaults = ",\n        ".join(
         f"coalesce({f.name}, {f.default}::{f.sql_type}) as {f.name}"
         if f.default is not None
         else f.name
-        for f in source.fields
+        for f in fields
     )
-    errors = ",\n                ".join(_field_error(f) for f in source.fields)
+    all_ok = "\n            and ".join(_field_ok(f) for f in fields)
+    errors = ",\n                ".join(_field_error(f) for f in fields)
     derived = "".join(f",\n        {sql} as {name}" for name, sql in source.derived.items())
     rules = ",\n        ".join(source.rules) or "null"
     columns = ", ".join(source.columns + list(source.derived))
@@ -102,34 +114,41 @@ from (
     select t.*{derived}
     from (
         select
-            line_no,
-            {with_defaults},
-            case
-                when pre_error is not null then pre_error
-                when j is null then (
-                    select 'malformed JSON: ' || e.message || coalesce(' (' || e.detail || ')', '')
-                    from pg_input_error_info(coalesce(payload, raw), 'jsonb') as e
-                )
-                when jsonb_typeof(j) <> 'object' then 'not a JSON object'
-                else nullif(concat_ws('; ',
+        line_no,
+        {with_defaults},
+        case
+            when pre_error is not null then pre_error
+            when j is null then (
+                select 'malformed JSON: ' || e.message || coalesce(' (' || e.detail || ')', '')
+                from pg_input_error_info(coalesce(payload, raw), 'jsonb') as e
+            )
+            when jsonb_typeof(j) <> 'object' then 'not a JSON object'
+            when {all_ok}
+            then null
+            else nullif(concat_ws('; ',
                 {errors}
-                ), '')
-            end as parse_error
+            ), '')
+        end as parse_error
         from (
             select
-                line_no, raw, payload, pre_error, j,
-                {x},
-                {typed}
+            line_no, raw, payload, pre_error, j, {passed},
+            {typed}
             from (
-                select line_no, raw, payload, pre_error,
-                    case when pre_error is null then {_parsed_json("coalesce(payload, raw)")} end
-                        as j
-                from _in
-                where btrim(raw) <> '' or pre_error is not null
+                select
+                line_no, raw, payload, pre_error, j,
+                {extracted}
+                from (
+                    select line_no, raw, payload, pre_error,
+                        case when pre_error is null
+                            then {_parsed_json("coalesce(payload, raw)")} end as j
+                    from _in
+                    where btrim(raw) <> '' or pre_error is not null
+                    offset 0
+                ) as parsed
                 offset 0
-            ) as parsed
+            ) as extracted
             offset 0
-        ) as extracted
+        ) as typed
         offset 0
     ) as t
     offset 0
