@@ -1,4 +1,4 @@
-"""The simulator's week through the real ingestion: every count matches what the simulator planted."""
+"""A simulated week through real ingestion: the counts match what the simulator planted."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ def test_counts_equal_the_simulators_manifest(conn, workload_dir):
         assert got.received == got.accepted + got.duplicates + got.quarantined
         assert got.counts() == {k: planted[k] for k in got.counts()}, source
         assert planted["quarantined"] > 0 and planted["duplicates"] > 0
-    for source, key in (("skus", "skus"), ("uom", "uom_conversions"), ("counts", "physical_counts")):
+    for source, key in (
+        ("skus", "skus"),
+        ("uom", "uom_conversions"),
+        ("counts", "physical_counts"),
+    ):
         assert results[source].accepted == manifest["reference"][key]
         assert results[source].quarantined == 0
 
@@ -50,10 +54,13 @@ def test_loading_the_week_again_changes_nothing(conn, workload_dir):
         assert again[source].accepted == 0
         assert again[source].duplicates == first[source].accepted + first[source].duplicates
         assert again[source].quarantined == first[source].quarantined
-    assert conn.execute(
-        "select (select count(*) from raw.wms_events), (select count(*) from raw.order_lines),"
-        " (select count(*) from raw.quarantine)"
-    ).fetchone() == landed
+    assert (
+        conn.execute(
+            "select (select count(*) from raw.wms_events), (select count(*) from raw.order_lines),"
+            " (select count(*) from raw.quarantine)"
+        ).fetchone()
+        == landed
+    )
 
 
 def test_live_feed_lands_at_the_requested_rate(conn, workload_dir):
