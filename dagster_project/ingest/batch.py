@@ -81,6 +81,7 @@ def run_batch(
         )
         batch_id = cur.fetchone()[0]
         cur.execute(statements.create_judged(source))
+        cur.execute("analyze _judged")
         accepted, duplicates, quarantined = cur.execute(statements.COUNTS).fetchone()
 
         first_seq = last_seq = None

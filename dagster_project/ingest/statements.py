@@ -275,21 +275,25 @@ set {updates}, batch_id = excluded.batch_id, loaded_at = excluded.loaded_at
 
 
 QUARANTINE = """
+with refused as materialized (
+    select i.line_no, i.raw, i.payload, i.pre_error, j.reason
+    from _judged as j
+    join _in as i on i.line_no = j.line_no
+    where j.status in ('invalid', 'conflict')
+)
 insert into raw.quarantine
     (batch_id, source, file, line_no, raw_text, payload, reason, quarantined_at)
-select %(batch_id)s, %(source)s, %(file)s, i.line_no, i.raw,
-    case when i.pre_error is null then coalesce(i.payload, i.raw) end,
-    j.reason, now()
-from _judged as j
-join _in as i on i.line_no = j.line_no
-where j.status in ('invalid', 'conflict')
-    and not exists (
-        -- the same bad record sent again is counted again but kept once
-        select 1 from raw.quarantine as q
-        where q.source = %(source)s and q.resolved_at is null
-            and md5(q.raw_text) = md5(i.raw) and q.raw_text = i.raw
-    )
-order by i.line_no
+select %(batch_id)s, %(source)s, %(file)s, r.line_no, r.raw,
+    case when r.pre_error is null then coalesce(r.payload, r.raw) end,
+    r.reason, now()
+from refused as r
+where not exists (
+    -- the same bad record sent again is counted again but kept once
+    select 1 from raw.quarantine as q
+    where q.source = %(source)s and q.resolved_at is null
+        and md5(q.raw_text) = md5(r.raw) and q.raw_text = r.raw
+)
+order by r.line_no
 """
 
 COUNTS = """
