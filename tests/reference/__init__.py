@@ -1,0 +1,1 @@
+"""Independent plain-Python reference implementation of the marts, for property tests."""

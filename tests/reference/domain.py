@@ -1,0 +1,510 @@
+"""The marts of DOMAIN.md computed in plain Python from the landing rows, to check the SQL against.
+
+Written from DOMAIN.md only, for clarity rather than speed: every mart is a loop over grouped rows.
+
+Numbers are `Decimal` (counts too), nulls are `None`, timestamps are the aware datetimes given.
+The one float in the formulas is z = NormalDist().inv_cdf(service_level); it is turned into a
+Decimal exactly (`Decimal(z)`), and everything else, square roots included, is done in Decimal at
+the default 28 significant digits. Compare with a relative tolerance (1e-6 is ample).
+The scrap rate is computed exactly with `Fraction`, so its rounding and threshold test are exact.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
+from statistics import NormalDist
+from typing import Any
+
+from psycopg.rows import dict_row
+
+Row = dict[str, Any]
+
+ZERO = Decimal(0)
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+ON_HAND_TYPES = frozenset({"receipt", "return", "transfer_in", "issue", "transfer_out", "adjust"})
+HELD_TYPES = frozenset({"hold", "release"})
+RESERVED_TYPES = frozenset({"reserve", "unreserve"})
+
+DEFAULT_PARAMS: Mapping[str, Decimal | None] = {
+    "lead_time_days": Decimal(7),
+    "lead_time_std_days": Decimal(0),
+    "service_level": Decimal("0.95"),
+    "reorder_point": None,
+    "safety_stock": None,
+    "order_qty": None,
+    "order_multiple": Decimal(1),
+    "min_order_qty": Decimal(0),
+    "review_period_days": Decimal(7),
+    "max_days_of_cover": Decimal(90),
+}
+
+
+@dataclass
+class Landing:
+    wms_events: list[Row] = field(default_factory=list)
+    mes_events: list[Row] = field(default_factory=list)
+    order_lines: list[Row] = field(default_factory=list)
+    skus: list[Row] = field(default_factory=list)
+    sku_params: list[Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Config:
+    scrap_threshold_pct: Decimal = Decimal("3.0")
+    scrap_thresholds: Mapping[str, Decimal] = field(default_factory=dict)
+    spike_factor: Decimal = Decimal(10)
+    spike_min_qty: Decimal = Decimal(100)
+    spike_min_events: int = 5
+
+
+DEFAULT_CONFIG = Config()
+
+
+def compute_marts(
+    landing: Landing, as_of: datetime, cfg: Config = DEFAULT_CONFIG
+) -> dict[str, list[Row]]:
+    params = params_index(landing.sku_params)
+    position = inventory_position(landing.wms_events)
+    velocity = demand_velocity_7d(landing.order_lines, as_of)
+    health = inventory_health(position, velocity, params, as_of)
+    return {
+        "inventory_position": position,
+        "wip_position": wip_position(landing.mes_events),
+        "demand_velocity_7d": velocity,
+        "inventory_health": health,
+        "reorder_alerts": reorder_alerts(health, params, as_of),
+        "inventory_turns_30d": inventory_turns_30d(landing.wms_events, position, as_of),
+        "scrap_rate_alerts": scrap_rate_alerts(landing.mes_events, as_of, cfg),
+        "movement_anomalies": movement_anomalies(landing.wms_events, as_of, cfg),
+    }
+
+
+def load_landing(conn: Any) -> Landing:
+    """Read the landing tables (psycopg 3 connection) as `compute_marts` expects them."""
+
+    def rows(sql: str) -> list[Row]:
+        return [to_utc_row(row) for row in conn.cursor(row_factory=dict_row).execute(sql)]
+
+    return Landing(
+        wms_events=rows(
+            "select ingest_seq, event_id, event_type, sku_id, location_id, qty_delta, unit_cost,"
+            " uom, uom_factor, event_ts, reference_id from raw.wms_events order by ingest_seq"
+        ),
+        mes_events=rows(
+            "select ingest_seq, event_id, order_id, sku_id, work_center_id, event_type, qty,"
+            " scrap_qty, bom_level, event_ts from raw.mes_events order by ingest_seq"
+        ),
+        order_lines=rows(
+            "select ingest_seq, order_id, line_id, sku_id, location_id, quantity, status,"
+            " order_ts, updated_at, received_at from raw.order_lines order by ingest_seq"
+        ),
+        skus=rows("select sku_id, description, base_uom, abc_class from raw.skus"),
+        sku_params=rows(
+            "select sku_id, location_id, lead_time_days, lead_time_std_days, service_level,"
+            " reorder_point, safety_stock, order_qty, order_multiple, min_order_qty,"
+            " review_period_days, max_days_of_cover from raw.sku_params"
+        ),
+    )
+
+
+def to_utc_row(row: Row) -> Row:
+    # psycopg returns timestamptz in the session time zone.
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def group_by(rows: Iterable[Row], key: Callable[[Row], tuple]) -> dict[tuple, list[Row]]:
+    groups: dict[tuple, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    return dict(sorted(groups.items()))
+
+
+def total(values: Iterable[Decimal]) -> Decimal:
+    return sum(values, ZERO)
+
+
+def base_qty(event: Row) -> Decimal:
+    return event["qty_delta"] * event["uom_factor"]
+
+
+def in_last_days(ts: datetime, as_of: datetime, days: int) -> bool:
+    """The half-open window (as_of - days, as_of]."""
+    return as_of - days * DAY < ts <= as_of
+
+
+def utc_date(ts: datetime) -> date:
+    return ts.astimezone(UTC).date()
+
+
+def hour_start(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def population_std(values: list[Decimal]) -> Decimal:
+    mean = total(values) / len(values)
+    return (total((v - mean) ** 2 for v in values) / len(values)).sqrt()
+
+
+# ---- inventory_position ----------------------------------------------------------------------
+
+
+def inventory_position(wms_events: list[Row]) -> list[Row]:
+    rows = []
+    pairs = group_by(wms_events, lambda e: (e["sku_id"], e["location_id"]))
+    for (sku_id, location_id), events in pairs.items():
+        on_hand = bucket_qty(events, ON_HAND_TYPES)
+        held = bucket_qty(events, HELD_TYPES)
+        reserved = bucket_qty(events, RESERVED_TYPES)
+        cost = avg_unit_cost([e for e in events if e["event_type"] == "receipt"])
+        rows.append(
+            {
+                "sku_id": sku_id,
+                "location_id": location_id,
+                "on_hand_qty": on_hand,
+                "held_qty": held,
+                "reserved_qty": reserved,
+                "available_qty": on_hand - held - reserved,
+                "avg_unit_cost": cost,
+                "on_hand_value": None if cost is None else on_hand * cost,
+                "receipt_count": count_type(events, "receipt"),
+                "issue_count": count_type(events, "issue"),
+                "hold_count": count_type(events, "hold"),
+                "last_movement_ts": max(e["event_ts"] for e in events),
+            }
+        )
+    return rows
+
+
+def bucket_qty(events: list[Row], types: frozenset[str]) -> Decimal:
+    return total(base_qty(e) for e in events if e["event_type"] in types)
+
+
+def count_type(events: list[Row], event_type: str) -> Decimal:
+    return Decimal(sum(1 for e in events if e["event_type"] == event_type))
+
+
+def avg_unit_cost(receipts: list[Row]) -> Decimal | None:
+    """Per base unit: unit_cost is per unit of the event's uom, so cost = unit_cost * qty_delta."""
+    if not receipts:
+        return None
+    cost = total(e["unit_cost"] * e["qty_delta"] for e in receipts)
+    return cost / total(base_qty(e) for e in receipts)
+
+
+# ---- wip_position ----------------------------------------------------------------------------
+
+
+def wip_position(mes_events: list[Row]) -> list[Row]:
+    rows = []
+    pairs = group_by(mes_events, lambda e: (e["work_center_id"], e["sku_id"]))
+    for (work_center_id, sku_id), events in pairs.items():
+        started = total(e["qty"] for e in events if e["event_type"] == "start")
+        completed = total(e["qty"] for e in events if e["event_type"] == "complete")
+        scrap = total(e["scrap_qty"] for e in events)
+        rows.append(
+            {
+                "work_center_id": work_center_id,
+                "sku_id": sku_id,
+                "units_started": started,
+                "units_completed": completed,
+                "total_scrap": scrap,
+                "wip_qty": started - completed - scrap,
+                "last_event_ts": max(e["event_ts"] for e in events),
+            }
+        )
+    return rows
+
+
+# ---- demand_velocity_7d ----------------------------------------------------------------------
+
+
+def version_rank(version: Row) -> tuple:
+    """Versions without updated_at were received at load time, after every explicit one."""
+    updated_at = version["updated_at"]
+    return (updated_at is None, updated_at or EARLIEST, version["ingest_seq"])
+
+
+def current_order_lines(order_lines: list[Row]) -> list[Row]:
+    lines = group_by(order_lines, lambda v: (v["order_id"], v["line_id"]))
+    return [max(versions, key=version_rank) for versions in lines.values()]
+
+
+def demand_velocity_7d(order_lines: list[Row], as_of: datetime) -> list[Row]:
+    demand = [
+        line
+        for line in current_order_lines(order_lines)
+        if line["status"] == "completed" and in_last_days(line["order_ts"], as_of, 28)
+    ]
+    rows = []
+    for (sku_id, location_id), lines in group_by(
+        demand, lambda v: (v["sku_id"], v["location_id"])
+    ).items():
+        last_7d = [line for line in lines if in_last_days(line["order_ts"], as_of, 7)]
+        slices = [daily_total(lines, as_of - k * DAY) for k in range(28)]
+        units_7d = total(line["quantity"] for line in last_7d)
+        rows.append(
+            {
+                "sku_id": sku_id,
+                "location_id": location_id,
+                "units_sold_7d": units_7d,
+                "units_per_day_7d": units_7d / 7,
+                "orders_7d": Decimal(len({line["order_id"] for line in last_7d})),
+                "units_per_day_28d": total(slices) / 28,
+                "demand_std_28d": population_std(slices),
+                "as_of": as_of,
+            }
+        )
+    return rows
+
+
+def daily_total(lines: list[Row], slice_end: datetime) -> Decimal:
+    return total(line["quantity"] for line in lines if in_last_days(line["order_ts"], slice_end, 1))
+
+
+# ---- inventory_health ------------------------------------------------------------------------
+
+
+def params_index(sku_params: list[Row]) -> dict[tuple, Row]:
+    return {(p["sku_id"], p["location_id"]): p for p in sku_params}
+
+
+def resolve_params(index: dict[tuple, Row], sku_id: str, location_id: str) -> dict:
+    """The location row, else the all-locations row, wins whole; its empty cells take defaults."""
+    chosen = index.get((sku_id, location_id)) or index.get((sku_id, None)) or {}
+    return {
+        name: default if chosen.get(name) is None else chosen[name]
+        for name, default in DEFAULT_PARAMS.items()
+    }
+
+
+def safety_stock(
+    service_level: Decimal, lead_time: Decimal, lead_time_std: Decimal, d: Decimal, sd: Decimal
+) -> Decimal:
+    z = Decimal(NormalDist().inv_cdf(float(service_level)))
+    return z * (lead_time * sd**2 + d**2 * lead_time_std**2).sqrt()
+
+
+def inventory_status(
+    available: Decimal,
+    safety: Decimal,
+    reorder: Decimal,
+    days_of_cover: Decimal | None,
+    max_days_of_cover: Decimal,
+) -> str:
+    if available <= 0:
+        return "stockout"
+    if available <= safety:
+        return "below_safety_stock"
+    if available <= reorder:
+        return "reorder_now"
+    if days_of_cover is not None and days_of_cover > max_days_of_cover:
+        return "overstock"
+    return "healthy"
+
+
+def inventory_health(
+    position: list[Row], velocity: list[Row], params: dict[tuple, Row], as_of: datetime
+) -> list[Row]:
+    demand = {(v["sku_id"], v["location_id"]): v for v in velocity}
+    rows = []
+    for pos in position:
+        key = (pos["sku_id"], pos["location_id"])
+        p = resolve_params(params, *key)
+        d = demand[key]["units_per_day_7d"] if key in demand else ZERO
+        sd = demand[key]["demand_std_28d"] if key in demand else ZERO
+        lead_time = p["lead_time_days"]
+        safety = p["safety_stock"]
+        if safety is None:
+            safety = safety_stock(p["service_level"], lead_time, p["lead_time_std_days"], d, sd)
+        reorder = p["reorder_point"]
+        if reorder is None:
+            reorder = d * lead_time + safety
+        available = pos["available_qty"]
+        cover = None if d == 0 else available / d
+        rows.append(
+            {
+                "sku_id": pos["sku_id"],
+                "location_id": pos["location_id"],
+                "on_hand_qty": pos["on_hand_qty"],
+                "available_qty": available,
+                "demand_rate_per_day": d,
+                "demand_std_per_day": sd,
+                "lead_time_days": lead_time,
+                "lead_time_std_days": p["lead_time_std_days"],
+                "service_level": p["service_level"],
+                "safety_stock": safety,
+                "reorder_point": reorder,
+                "days_of_cover": cover,
+                "max_days_of_cover": p["max_days_of_cover"],
+                "inventory_status": inventory_status(
+                    available, safety, reorder, cover, p["max_days_of_cover"]
+                ),
+                "as_of": as_of,
+            }
+        )
+    return rows
+
+
+# ---- reorder_alerts --------------------------------------------------------------------------
+
+
+def suggested_order_qty(
+    available: Decimal, reorder: Decimal, d: Decimal, params: Mapping[str, Decimal | None]
+) -> Decimal:
+    target = reorder + d * params["review_period_days"]
+    raw = max(params["order_qty"] or ZERO, target - available)
+    multiple = params["order_multiple"]
+    rounded_up = (raw / multiple).to_integral_value(rounding=ROUND_CEILING) * multiple
+    return max(rounded_up, params["min_order_qty"])
+
+
+def reorder_alerts(health: list[Row], params: dict[tuple, Row], as_of: datetime) -> list[Row]:
+    rows = []
+    for h in health:
+        available, reorder = h["available_qty"], h["reorder_point"]
+        if not available < reorder:
+            continue
+        p = resolve_params(params, h["sku_id"], h["location_id"])
+        rows.append(
+            {
+                "sku_id": h["sku_id"],
+                "location_id": h["location_id"],
+                "available_qty": available,
+                "reorder_point": reorder,
+                "safety_stock": h["safety_stock"],
+                "demand_rate_per_day": h["demand_rate_per_day"],
+                "qty_below_rop": available - reorder,
+                "suggested_order_qty": suggested_order_qty(
+                    available, reorder, h["demand_rate_per_day"], p
+                ),
+                "inventory_status": h["inventory_status"],
+                "as_of": as_of,
+            }
+        )
+    return rows
+
+
+# ---- inventory_turns_30d ---------------------------------------------------------------------
+
+
+def end_of_day_on_hand(events: list[Row], day: date, as_of: datetime) -> Decimal:
+    """On hand at the end of a UTC date; the as_of date ends at as_of itself (inclusive)."""
+    if day == utc_date(as_of):
+        return total(base_qty(e) for e in events if e["event_ts"] <= as_of)
+    next_midnight = datetime.combine(day + DAY, time.min, tzinfo=UTC)
+    return total(base_qty(e) for e in events if e["event_ts"] < next_midnight)
+
+
+def inventory_turns_30d(wms_events: list[Row], position: list[Row], as_of: datetime) -> list[Row]:
+    on_hand_events = [e for e in wms_events if e["event_type"] in ON_HAND_TYPES]
+    days = [utc_date(as_of) - k * DAY for k in range(30)]
+    rows = []
+    for sku_id in sorted({p["sku_id"] for p in position}):
+        events = [e for e in on_hand_events if e["sku_id"] == sku_id]
+        issues = -total(
+            base_qty(e)
+            for e in events
+            if e["event_type"] == "issue" and in_last_days(e["event_ts"], as_of, 30)
+        )
+        avg_on_hand = total(end_of_day_on_hand(events, day, as_of) for day in days) / 30
+        turns = issues / avg_on_hand if avg_on_hand > 0 else None
+        rows.append(
+            {
+                "sku_id": sku_id,
+                "issues_30d": issues,
+                "avg_on_hand_30d": avg_on_hand,
+                "turns_30d": turns,
+                "annualized_turns": None if turns is None else turns * 365 / 30,
+                "as_of": as_of,
+            }
+        )
+    return rows
+
+
+# ---- scrap_rate_alerts -----------------------------------------------------------------------
+
+
+def round_half_away_from_zero(value: Fraction, places: int) -> Decimal:
+    magnitude = math.floor(abs(value) * 10**places + Fraction(1, 2))
+    rounded = Decimal(magnitude).scaleb(-places)
+    return rounded if value >= 0 else -rounded
+
+
+def scrap_window_key(event: Row) -> tuple:
+    return (event["work_center_id"], event["sku_id"], hour_start(event["event_ts"]))
+
+
+def scrap_rate_alerts(mes_events: list[Row], as_of: datetime, cfg: Config) -> list[Row]:
+    # hour_start(ts) <= ts <= as_of, so every window here also starts at or before as_of.
+    seen = [e for e in mes_events if e["event_ts"] <= as_of]
+    windows = group_by(seen, scrap_window_key)
+    rows = []
+    for (work_center_id, sku_id, window_start), events in windows.items():
+        scrap = total(e["scrap_qty"] for e in events)
+        started = total(e["qty"] for e in events if e["event_type"] == "start")
+        threshold = cfg.scrap_thresholds.get(work_center_id, cfg.scrap_threshold_pct)
+        if started <= 0:
+            continue
+        rate = 100 * Fraction(scrap) / Fraction(started)
+        if not rate > Fraction(threshold):
+            continue
+        rows.append(
+            {
+                "work_center_id": work_center_id,
+                "sku_id": sku_id,
+                "window_start": window_start,
+                "window_end": window_start + HOUR,
+                "scrap_qty_1h": scrap,
+                "started_qty_1h": started,
+                "scrap_rate_pct": round_half_away_from_zero(rate, 2),
+                "threshold_pct": threshold,
+                "as_of": as_of,
+            }
+        )
+    return rows
+
+
+# ---- movement_anomalies ----------------------------------------------------------------------
+
+
+def movement_anomalies(wms_events: list[Row], as_of: datetime, cfg: Config) -> list[Row]:
+    recent = [
+        e
+        for e in wms_events
+        if e["event_type"] in ON_HAND_TYPES and in_last_days(e["event_ts"], as_of, 28)
+    ]
+    rows = []
+    for (_sku_id,), events in group_by(recent, lambda e: (e["sku_id"],)).items():
+        if len(events) < cfg.spike_min_events:
+            continue
+        median = statistics.median(abs(base_qty(e)) for e in events)
+        threshold = max(cfg.spike_factor * median, cfg.spike_min_qty)
+        rows.extend(
+            {
+                "event_id": e["event_id"],
+                "sku_id": e["sku_id"],
+                "location_id": e["location_id"],
+                "event_type": e["event_type"],
+                "event_ts": e["event_ts"],
+                "abs_qty": abs(base_qty(e)),
+                "median_abs_qty_28d": median,
+                "threshold_qty": threshold,
+                "as_of": as_of,
+            }
+            for e in events
+            if abs(base_qty(e)) > threshold
+        )
+    return sorted(rows, key=lambda r: r["event_id"])
