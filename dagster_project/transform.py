@@ -1,0 +1,82 @@
+"""Running the dbt project against the platform database, for `inventory refresh` and Dagster."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from dagster_project.db import database_url
+from dagster_project.settings import Settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """What the dbt profile reads: the connection, split out of the database URL, and where dbt
+    may write (inside the state folder)."""
+    url = urlsplit(database_url(settings))
+    dbt_dir = settings.state_dir / "dbt"
+    return {
+        "INVENTORY_PG_HOST": url.hostname or "127.0.0.1",
+        "INVENTORY_PG_PORT": str(url.port or 5432),
+        "INVENTORY_PG_USER": unquote(url.username or "postgres"),
+        "INVENTORY_PG_PASSWORD": unquote(url.password or ""),
+        "INVENTORY_PG_DBNAME": url.path.lstrip("/") or "inventory",
+        "DBT_TARGET_PATH": str(dbt_dir / "target"),
+        "DBT_LOG_PATH": str(dbt_dir / "logs"),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+class DbtError(RuntimeError):
+    """dbt reported a failure; the message carries what it said."""
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    as_of: datetime | None
+    full_refresh: bool
+    models: int
+    seconds: float
+
+
+def run_dbt(settings: Settings, args: list[str]) -> object:
+    """Invoke dbt in this process (about 0.5 s of overhead instead of 6 s for a new process)."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_env(settings))
+    result = dbtRunner().invoke([*args, "--project-dir", str(DBT_PROJECT_DIR), "--quiet"])
+    if not result.success:
+        failures = []
+        for node in getattr(result.result, "results", None) or []:
+            if str(node.status) in ("error", "fail", "runtime error"):
+                failures.append(f"{node.node.name}: {node.message}")
+        detail = "; ".join(failures) or str(result.exception or "see the dbt log")
+        raise DbtError(f"dbt {args[0]} failed: {detail}")
+    return result.result
+
+
+def refresh(
+    settings: Settings, as_of: datetime | None = None, full_refresh: bool = False
+) -> RefreshResult:
+    """Bring every mart up to date with the committed events, as of `as_of` (default: now)."""
+    started = time.perf_counter()
+    args = ["run"]
+    if as_of is not None:
+        args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
+    if full_refresh:
+        args.append("--full-refresh")
+    results = run_dbt(settings, args)
+    return RefreshResult(
+        as_of=as_of,
+        full_refresh=full_refresh,
+        models=len(results or []),
+        seconds=time.perf_counter() - started,
+    )

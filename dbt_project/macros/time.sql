@@ -1,0 +1,40 @@
+{# The instant time-relative figures are computed as of: --vars as_of, else the run's start. #}
+{% macro as_of() -%}
+    {{ return(adapter.dispatch('as_of')()) }}
+{%- endmacro %}
+
+{% macro default__as_of() -%}
+    {%- set value = var('as_of', none) or run_started_at.isoformat() -%}
+    '{{ value }}'::timestamptz
+{%- endmacro %}
+
+{# Materialize has no fixed instant: a view is always as of the moment it is read. #}
+{% macro materialize__as_of() -%}
+    null::timestamptz
+{%- endmacro %}
+
+{#
+    `ts` lies in the half-open window (as_of - days, as_of]. On Materialize this is a temporal
+    filter: rows enter and leave the window as mz_now() advances.
+#}
+{% macro in_window(ts, days) -%}
+    {{ return(adapter.dispatch('in_window')(ts, days)) }}
+{%- endmacro %}
+
+{% macro default__in_window(ts, days) -%}
+    ({{ ts }} > {{ as_of() }} - interval '{{ days }} days' and {{ ts }} <= {{ as_of() }})
+{%- endmacro %}
+
+{% macro materialize__in_window(ts, days) -%}
+    (mz_now() >= {{ ts }} and mz_now() < {{ ts }} + interval '{{ days }} days')
+{%- endmacro %}
+
+{# True when this run may update the stored state instead of rebuilding it (Postgres only). #}
+{% macro incremental_run() -%}
+    {{ return(target.type != 'materialize' and is_incremental()) }}
+{%- endmacro %}
+
+{# Truncate to an hour or a day in UTC, whatever the session's time zone. #}
+{% macro utc_trunc(unit, ts) -%}
+    (date_trunc('{{ unit }}', {{ ts }} at time zone 'UTC') at time zone 'UTC')
+{%- endmacro %}

@@ -1,0 +1,90 @@
+{{
+    config(
+        materialized='view',
+    )
+}}
+
+{#
+    Health of every position with the parameters that produced it. A view, so it follows the
+    always-current position; the demand side is as of the last refresh.
+
+    Parameters: the SKU's row for this location wins as a whole, else its all-locations row,
+    else the defaults; a chosen row's empty cells take the defaults.
+#}
+
+with
+
+positions as (
+    select * from {{ ref('inventory_position') }}
+),
+
+velocity as (
+    select * from {{ ref('int_demand_velocity') }}
+),
+
+params as (
+    select * from {{ ref('stg_landing__sku_params') }}
+),
+
+resolved as (
+    select
+        p.sku_id,
+        p.location_id,
+        p.on_hand_qty,
+        p.available_qty,
+        coalesce(v.units_sold_7d, 0) / 7 as demand_rate_per_day,
+        coalesce(greatest(v.demand_var_28d, 0), 0) as demand_var_per_day,
+        (here.sku_id is not null) as has_location_row,
+        coalesce(case when here.sku_id is not null then here.lead_time_days else everywhere.lead_time_days end, 7) as lead_time_days,
+        coalesce(case when here.sku_id is not null then here.lead_time_std_days else everywhere.lead_time_std_days end, 0) as lead_time_std_days,
+        coalesce(case when here.sku_id is not null then here.service_level else everywhere.service_level end, 0.95) as service_level,
+        case when here.sku_id is not null then here.reorder_point else everywhere.reorder_point end as reorder_point_override,
+        case when here.sku_id is not null then here.safety_stock else everywhere.safety_stock end as safety_stock_override,
+        case when here.sku_id is not null then here.order_qty else everywhere.order_qty end as order_qty,
+        coalesce(case when here.sku_id is not null then here.order_multiple else everywhere.order_multiple end, 1) as order_multiple,
+        coalesce(case when here.sku_id is not null then here.min_order_qty else everywhere.min_order_qty end, 0) as min_order_qty,
+        coalesce(case when here.sku_id is not null then here.review_period_days else everywhere.review_period_days end, 7) as review_period_days,
+        coalesce(case when here.sku_id is not null then here.max_days_of_cover else everywhere.max_days_of_cover end, 90) as max_days_of_cover
+    from positions as p
+    left join velocity as v
+        on v.sku_id = p.sku_id and v.location_id = p.location_id
+    left join params as here
+        on here.sku_id = p.sku_id and here.location_id = p.location_id
+    left join params as everywhere
+        on everywhere.sku_id = p.sku_id and everywhere.location_id is null
+),
+
+stocked as (
+    select
+        resolved.*,
+        coalesce(
+            safety_stock_override,
+            ({{ normal_quantile('service_level') }})::numeric * sqrt(
+                lead_time_days * demand_var_per_day
+                + demand_rate_per_day * demand_rate_per_day * lead_time_std_days * lead_time_std_days
+            )
+        ) as safety_stock
+    from resolved
+),
+
+final as (
+    select
+        stocked.*,
+        sqrt(demand_var_per_day) as demand_std_per_day,
+        coalesce(reorder_point_override, demand_rate_per_day * lead_time_days + safety_stock)
+            as reorder_point,
+        case when demand_rate_per_day > 0 then available_qty / demand_rate_per_day end
+            as days_of_cover
+    from stocked
+)
+
+select
+    final.*,
+    case
+        when available_qty <= 0 then 'stockout'
+        when available_qty <= safety_stock then 'below_safety_stock'
+        when available_qty <= reorder_point then 'reorder_now'
+        when days_of_cover > max_days_of_cover then 'overstock'
+        else 'healthy'
+    end as inventory_status
+from final
