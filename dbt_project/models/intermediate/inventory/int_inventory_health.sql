@@ -32,6 +32,8 @@ resolved as (
         p.location_id,
         p.on_hand_qty,
         p.available_qty,
+        -- kept as the week's units: d * x is computed as units * x / 7, exact where it can be
+        coalesce(v.units_sold_7d, 0) as units_sold_7d,
         coalesce(v.units_sold_7d, 0) / 7 as demand_rate_per_day,
         coalesce(greatest(v.demand_var_28d, 0), 0) as demand_var_per_day,
         (here.sku_id is not null) as has_location_row,
@@ -61,7 +63,7 @@ stocked as (
             safety_stock_override,
             ({{ normal_quantile('service_level') }})::numeric * sqrt(
                 lead_time_days * demand_var_per_day
-                + demand_rate_per_day * demand_rate_per_day * lead_time_std_days * lead_time_std_days
+                + units_sold_7d * units_sold_7d * lead_time_std_days * lead_time_std_days / 49
             )
         ) as safety_stock
     from resolved
@@ -71,10 +73,9 @@ final as (
     select
         stocked.*,
         sqrt(demand_var_per_day) as demand_std_per_day,
-        coalesce(reorder_point_override, demand_rate_per_day * lead_time_days + safety_stock)
+        coalesce(reorder_point_override, units_sold_7d * lead_time_days / 7 + safety_stock)
             as reorder_point,
-        case when demand_rate_per_day > 0 then available_qty / demand_rate_per_day end
-            as days_of_cover
+        case when units_sold_7d > 0 then available_qty * 7 / units_sold_7d end as days_of_cover
     from stocked
 )
 

@@ -10,7 +10,7 @@ sized as (
         below.*,
         greatest(
             coalesce(order_qty, 0),
-            reorder_point + demand_rate_per_day * review_period_days - available_qty
+            reorder_point + units_sold_7d * review_period_days / 7 - available_qty
         ) as raw_order_qty
     from below
 ),
