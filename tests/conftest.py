@@ -29,6 +29,9 @@ LANDING_TABLES = (
     "raw.ingest_batches",
 )
 
+# dbt's state, kept incrementally from ingest_seq: rebuilt from scratch after the landing is emptied
+DERIVED_SCHEMAS = ("staging", "intermediate", "marts")
+
 
 @pytest.fixture(scope="session")
 def state_root() -> Iterator[Path]:
@@ -60,10 +63,12 @@ def database(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 def conn(database: str, settings: Settings) -> Iterator[psycopg.Connection]:
-    """A connection to an emptied landing schema."""
+    """A connection to an emptied landing schema, with no derived state left over."""
     with connect(settings) as connection:
         connection.execute(f"truncate {', '.join(LANDING_TABLES)} restart identity")
         connection.execute("alter sequence raw.ingest_seq restart")
+        for schema in DERIVED_SCHEMAS:
+            connection.execute(f"drop schema if exists {schema} cascade")
         yield connection
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from dagster_project.cli import data, db, demo, simulate
+from dagster_project.cli import data, db, demo, marts, simulate
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 app.add_typer(db.app, name="db")
 app.command()(data.ingest)
 app.command()(data.load)
 app.add_typer(data.quarantine_app, name="quarantine")
+app.command(name="refresh")(marts.refresh_command)
 app.command()(simulate.simulate)
 app.command()(demo.demo)

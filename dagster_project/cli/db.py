@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import typer
 
 from dagster_project.cli.common import JsonFlag, err, fail, out
@@ -75,3 +77,16 @@ def migrate_command() -> None:
     err.print(f"applied {len(applied)} migration(s)")
     for m in applied:
         err.print(f"  {m.version:04d}_{m.name}")
+
+
+@app.command("env")
+def env() -> None:
+    """Print shell exports for plain `dbt` in dbt_project/: eval "$(inventory db env)"."""
+    from dagster_project.transform import dbt_env
+
+    try:
+        values = dbt_env(get_settings())
+    except ServerError as exc:
+        raise fail(str(exc)) from exc
+    for key, value in values.items():
+        print(f"export {key}={shlex.quote(value)}")

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import psycopg
 import typer
 from rich.table import Table
 
-from dagster_project.cli.common import err, out, ready_connection
+from dagster_project.cli.common import err, fail, out, ready_connection
 from dagster_project.cli.simulate import load_directory
 from dagster_project.ingest import BatchResult
 from dagster_project.settings import get_settings
 from dagster_project.simulate import SimConfig, generate, write_workload
+from dagster_project.transform import DbtError, refresh
 
 # Values inside reasons (ids, numbers, instants) vary; the rule that fired does not.
 REASON_SHAPE = r"'[^']*'|\"[^\"]*\"|(?<![A-Za-z0-9-])-?[0-9][0-9.:+TZ-]*"
 
 
 def _batches_table(results: list[BatchResult]) -> Table:
-    table = Table("source", "file", "received", "accepted", "duplicates", "quarantined", "s")
+    table = Table(
+        "source", "file", "received", "accepted", "duplicates", "quarantined", "s", title="Ingested"
+    )
     for r in results:
         table.add_row(
             r.source,
@@ -45,7 +49,7 @@ def _reasons_table(conn: psycopg.Connection) -> Table:
         """,
         [REASON_SHAPE],
     ).fetchall()
-    table = Table("source", "why records were quarantined", "records")
+    table = Table("source", "why", "records", title="Quarantined, by rule")
     for source, rule, n in rows:
         table.add_row(source, rule, f"{n:,}")
     return table
@@ -61,9 +65,71 @@ def _landing_table(conn: psycopg.Connection) -> Table:
         order by 1, 3 desc
         """
     ).fetchall()
-    table = Table("table", "kind", "rows")
+    table = Table("table", "kind", "rows", title="Landed")
     for name, kind, n in rows:
         table.add_row(name, kind, f"{n:,}")
+    return table
+
+
+def _status_table(conn: psycopg.Connection) -> Table:
+    rows = conn.execute(
+        """
+        select inventory_status, count(*), sum(available_qty)
+        from marts.inventory_health
+        group by 1
+        order by array_position(
+            array['stockout', 'below_safety_stock', 'reorder_now', 'overstock', 'healthy'],
+            inventory_status
+        )
+        """
+    ).fetchall()
+    table = Table("status", "SKU-locations", "available units", title="Inventory health")
+    for status, pairs, available in rows:
+        table.add_row(status, f"{pairs:,}", f"{available:,.0f}")
+    return table
+
+
+def _alerts_table(conn: psycopg.Connection) -> Table:
+    rows = conn.execute(
+        """
+        select sku_id, location_id, available_qty, reorder_point, suggested_order_qty,
+            inventory_status
+        from marts.reorder_alerts
+        order by qty_below_rop, sku_id, location_id
+        limit 10
+        """
+    ).fetchall()
+    table = Table(
+        "sku",
+        "location",
+        "available",
+        "reorder point",
+        "suggested order",
+        "status",
+        title="Top reorder alerts",
+    )
+    for sku, location, available, rop, suggested, status in rows:
+        table.add_row(
+            sku, location, f"{available:,.0f}", f"{rop:,.1f}", f"{suggested:,.0f}", status
+        )
+    return table
+
+
+def _scrap_table(conn: psycopg.Connection) -> Table:
+    rows = conn.execute(
+        """
+        select work_center_id, sku_id, window_start, scrap_qty_1h, started_qty_1h,
+            scrap_rate_pct
+        from marts.scrap_rate_alerts
+        order by scrap_rate_pct desc, window_start
+        limit 8
+        """
+    ).fetchall()
+    table = Table(
+        "work center", "sku", "hour (UTC)", "scrap", "started", "rate %", title="Scrap-rate alerts"
+    )
+    for wc, sku, start, scrap, started, rate in rows:
+        table.add_row(wc, sku, f"{start:%a %H:%M}", f"{scrap:,.0f}", f"{started:,.0f}", f"{rate}")
     return table
 
 
@@ -74,18 +140,29 @@ def demo(
     """Start the database, simulate a week of a plant, ingest it, and summarise what landed."""
     settings = get_settings()
     folder = settings.state_dir / "demo"
-    err.print("[bold]1/3[/bold] starting the embedded database …")
+    cfg = SimConfig(seed=seed, orders_per_day=orders_per_day)
+    week_end = cfg.start + timedelta(days=cfg.days)
+    err.print("[bold]1/4[/bold] starting the embedded database …")
     with ready_connection() as conn:
-        err.print(f"[bold]2/3[/bold] simulating a week of a plant into {folder} …")
+        err.print(f"[bold]2/4[/bold] simulating a week of a plant into {folder} …")
         folder.mkdir(parents=True, exist_ok=True)
-        write_workload(generate(SimConfig(seed=seed, orders_per_day=orders_per_day)), folder)
-        err.print("[bold]3/3[/bold] loading reference data and ingesting events …")
+        write_workload(generate(cfg), folder)
+        err.print("[bold]3/4[/bold] loading reference data and ingesting events …")
         results = load_directory(conn, folder)
         out.print(_batches_table(results))
         out.print(_reasons_table(conn))
         out.print(_landing_table(conn))
+        err.print(f"[bold]4/4[/bold] building the marts as of the end of the week ({week_end}) …")
+        try:
+            refresh(settings, as_of=week_end)
+        except DbtError as exc:
+            raise fail(str(exc)) from exc
+        out.print(_status_table(conn))
+        out.print(_alerts_table(conn))
+        out.print(_scrap_table(conn))
     out.print(
         "Re-running this command re-ingests the same files: every record is then a duplicate "
         "or an already-quarantined record, and nothing changes.\n"
-        'Next: `inventory quarantine list`, `psql "$(inventory db url)"`.'
+        "Next: `inventory quarantine list`, `inventory refresh`, "
+        "`psql \"$(inventory db url)\" -c 'select * from marts.reorder_alerts'`."
     )
