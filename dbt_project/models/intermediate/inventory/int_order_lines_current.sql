@@ -2,9 +2,11 @@
     config(
         unique_key=['order_id', 'line_id'],
         indexes=[
+            {'columns': ['order_id', 'line_id'], 'unique': True},
+            {'columns': ['through_seq']},
             {'columns': ['order_ts']},
             {'columns': ['sku_id', 'location_id', 'order_ts']},
-        ],
+        ] if target.type != 'materialize' else [],
     )
 }}
 

@@ -1,6 +1,10 @@
 {{
     config(
         unique_key=['sku_id', 'location_id'],
+        indexes=[
+            {'columns': ['sku_id', 'location_id'], 'unique': True},
+            {'columns': ['through_seq']},
+        ] if target.type != 'materialize' else [],
     )
 }}
 

@@ -1,6 +1,10 @@
 {{
     config(
         unique_key=['work_center_id', 'sku_id', 'window_start'],
+        indexes=[
+            {'columns': ['work_center_id', 'sku_id', 'window_start'], 'unique': True},
+            {'columns': ['through_seq']},
+        ] if target.type != 'materialize' else [],
     )
 }}
 

@@ -3,9 +3,10 @@
         unique_key=['ingest_seq'],
         incremental_strategy='append',
         indexes=[
+            {'columns': ['ingest_seq'], 'unique': True},
             {'columns': ['event_ts']},
             {'columns': ['sku_id', 'event_ts']},
-        ],
+        ] if target.type != 'materialize' else [],
     )
 }}
 
