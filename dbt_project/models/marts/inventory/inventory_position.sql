@@ -1,3 +1,9 @@
+{{
+    config(
+        indexes=[{'columns': ['sku_id', 'location_id']}] if target.type == 'materialize' else [],
+    )
+}}
+
 {#
     Stock per SKU and location, current on every read: the maintained totals plus the few events
     ingested since they were last brought up to date (on Postgres; Materialize keeps it current

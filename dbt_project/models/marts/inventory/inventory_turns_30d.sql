@@ -1,3 +1,9 @@
+{{
+    config(
+        indexes=[{'columns': ['sku_id']}] if target.type == 'materialize' else [],
+    )
+}}
+
 with
 
 turns as (

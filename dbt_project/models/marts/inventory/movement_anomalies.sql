@@ -1,3 +1,9 @@
+{{
+    config(
+        indexes=[{'columns': ['event_id']}] if target.type == 'materialize' else [],
+    )
+}}
+
 with
 
 spikes as (

@@ -1,3 +1,10 @@
+{{
+    config(
+        indexes=[{'columns': ['work_center_id', 'sku_id', 'window_start']}]
+            if target.type == 'materialize' else [],
+    )
+}}
+
 {#
     Work-center hours whose scrap rate is above the threshold (default scrap_rate_threshold_pct,
     per work center in scrap_rate_threshold_by_work_center). The hour that contains as_of counts

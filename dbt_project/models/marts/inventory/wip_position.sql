@@ -1,3 +1,9 @@
+{{
+    config(
+        indexes=[{'columns': ['work_center_id', 'sku_id']}] if target.type == 'materialize' else [],
+    )
+}}
+
 with
 
 totals as (

@@ -1,0 +1,4 @@
+{{ config(alias='uom_conversions') }}
+
+from kafka connection connections.redpanda (topic 'inventory.uom_conversions')
+format json

@@ -1,0 +1,135 @@
+"""The dbt project compiles for Materialize with no server: the marts become indexed materialized
+views whose time windows are temporal filters on mz_now(), never the wall clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+
+# each mart and the key its index is on
+MART_KEYS = {
+    "inventory_position": ["sku_id", "location_id"],
+    "demand_velocity_7d": ["sku_id", "location_id"],
+    "inventory_health": ["sku_id", "location_id"],
+    "reorder_alerts": ["sku_id", "location_id"],
+    "wip_position": ["work_center_id", "sku_id"],
+    "inventory_turns_30d": ["sku_id"],
+    "scrap_rate_alerts": ["work_center_id", "sku_id", "window_start"],
+    "movement_anomalies": ["event_id"],
+}
+# now() and current_timestamp are not allowed in a materialized view; mz_now() is
+WALL_CLOCK = re.compile(r"(?<![\w.])now\s*\(|\bcurrent_timestamp\b", re.IGNORECASE)
+MZ_NOW = re.compile(r"\bmz_now\s*\(\s*\)", re.IGNORECASE)
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The manifest of `dbt compile --target materialize`, run where no Materialize listens."""
+    work = tmp_path_factory.mktemp("materialize-compile")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # the project itself must make compile work offline, not a flag from the caller
+        if key not in ("DBT_POPULATE_CACHE", "DBT_ENGINE_POPULATE_CACHE")
+    }
+    env.update(
+        DBT_TARGET_PATH=str(work / "target"),
+        DBT_LOG_PATH=str(work / "logs"),
+        MZ_HOST="127.0.0.1",
+        MZ_PORT=str(_unused_port()),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "dbt.cli.main", "compile", "--target", "materialize"]
+        + ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)],
+        cwd=DBT_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"dbt compile failed:\n{result.stdout[-6000:]}{result.stderr}"
+    return json.loads((work / "target" / "manifest.json").read_text())
+
+
+def _model(manifest: dict, name: str) -> dict:
+    return manifest["nodes"][f"model.realtime_inventory.{name}"]
+
+
+def _dataflow_sql(manifest: dict, name: str) -> dict[str, str]:
+    """The compiled SQL of a model and of every model it reads, directly or not: all of it runs
+    inside the materialized view's dataflow, since the layers below are plain views."""
+    found: dict[str, str] = {}
+    pending = [f"model.realtime_inventory.{name}"]
+    while pending:
+        unique_id = pending.pop()
+        if unique_id in found or not unique_id.startswith("model."):
+            continue
+        node = manifest["nodes"][unique_id]
+        found[unique_id] = node["compiled_code"]
+        pending.extend(node["depends_on"]["nodes"])
+    return found
+
+
+def test_every_mart_compiles_offline(manifest: dict) -> None:
+    for name in MART_KEYS:
+        assert _model(manifest, name)["compiled_code"].strip(), name
+
+
+@pytest.mark.parametrize("mart", MART_KEYS)
+def test_mart_never_reads_the_wall_clock(manifest: dict, mart: str) -> None:
+    for unique_id, sql in _dataflow_sql(manifest, mart).items():
+        assert not WALL_CLOCK.search(sql), f"{unique_id} (in {mart}) reads the wall clock"
+
+
+def test_velocity_windows_are_temporal_filters(manifest: dict) -> None:
+    # the mart reads int_demand_velocity, where the daily slices filter on mz_now()
+    dataflow = _dataflow_sql(manifest, "demand_velocity_7d")
+    assert any(MZ_NOW.search(sql) for sql in dataflow.values()), sorted(dataflow)
+
+
+@pytest.mark.parametrize("mart, key", MART_KEYS.items())
+def test_mart_is_a_materialized_view_indexed_on_its_key(
+    manifest: dict, mart: str, key: list[str]
+) -> None:
+    config = _model(manifest, mart)["config"]
+    assert config["materialized"] == "materialized_view"
+    assert config["indexes"], f"{mart} has no index"
+    assert [index["columns"] for index in config["indexes"]] == [key]
+    assert config["cluster"] == "compute"
+
+
+def test_cdc_source_has_a_subsource_for_every_landing_table(manifest: dict) -> None:
+    declared = {
+        source["name"]
+        for source in manifest["sources"].values()
+        if source["source_name"] == "landing"
+    }
+    assert {source["schema"] for source in manifest["sources"].values()} == {"landing"}
+    compiled = _model(manifest, "landing_pg")["compiled_code"]
+    replicated = set(re.findall(r"raw\.(\w+) as landing\.(\w+)", compiled))
+    assert replicated == {(table, table) for table in declared}
+
+
+def test_reorder_alerts_are_sunk_to_kafka_for_the_erp(manifest: dict) -> None:
+    sink = _model(manifest, "kafka_reorder_alerts")
+    assert sink["config"]["materialized"] == "sink"
+    assert sink["depends_on"]["nodes"] == ["model.realtime_inventory.reorder_alerts"]
+    sql = " ".join(sink["compiled_code"].split())
+    assert "topic 'inventory.reorder_alerts'" in sql
+    assert "key (sku_id, location_id)" in sql
+    assert "format json envelope upsert" in sql
