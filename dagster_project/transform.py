@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from dagster_project.db import database_url
+from dagster_project.db import connect, database_url
 from dagster_project.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -63,14 +62,37 @@ def run_dbt(settings: Settings, args: list[str]) -> object:
     return result.result
 
 
+CLOCK_DDL = """
+create schema if not exists intermediate;
+create table if not exists intermediate.refresh_clock (
+    as_of timestamptz not null,
+    is_requested boolean not null default false,
+    is_singleton boolean primary key default true check (is_singleton)
+)
+"""
+
+
+def _request_as_of(settings: Settings, as_of: datetime) -> None:
+    """Leave the instant for the run's start hook (macros/refresh_log.sql), not as a dbt var:
+    a var that changes on every refresh would make dbt re-parse the whole project each time."""
+    with connect(settings) as conn:
+        conn.execute(CLOCK_DDL)
+        conn.execute(
+            """
+            insert into intermediate.refresh_clock (as_of, is_requested) values (%s, true)
+            on conflict (is_singleton) do update set as_of = excluded.as_of, is_requested = true
+            """,
+            [as_of],
+        )
+
+
 def refresh(
     settings: Settings, as_of: datetime | None = None, full_refresh: bool = False
 ) -> RefreshResult:
     """Bring every mart up to date with the committed events, as of `as_of` (default: now)."""
     started = time.perf_counter()
+    _request_as_of(settings, as_of or datetime.now(UTC))
     args = ["run"]
-    if as_of is not None:
-        args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
     if full_refresh:
         args.append("--full-refresh")
     results = run_dbt(settings, args)

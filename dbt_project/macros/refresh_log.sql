@@ -7,7 +7,25 @@
             as_of timestamptz not null,
             finished_at timestamptz not null default clock_timestamp()
         );
+        {{ refresh_clock_ddl() }};
+        {# a requested instant (inventory refresh --as-of) wins once; else the run's start #}
+        insert into intermediate.refresh_clock (as_of, is_requested)
+        values ('{{ var('as_of', none) or run_started_at.isoformat() }}', false)
+        on conflict (is_singleton) do update
+        set as_of = {% if var('as_of', none) %}excluded.as_of{% else %}case
+                when refresh_clock.is_requested then refresh_clock.as_of else excluded.as_of
+            end{% endif %},
+            is_requested = false;
     {% endif %}
+{%- endmacro %}
+
+{# One row: the as_of of the current (or last) run. transform.py writes a request into it. #}
+{% macro refresh_clock_ddl() -%}
+    create table if not exists intermediate.refresh_clock (
+        as_of timestamptz not null,
+        is_requested boolean not null default false,
+        is_singleton boolean primary key default true check (is_singleton)
+    )
 {%- endmacro %}
 
 {% macro record_refresh(results) -%}

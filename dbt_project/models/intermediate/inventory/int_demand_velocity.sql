@@ -45,14 +45,15 @@ affected as (
     select v.sku_id, v.location_id
     from {{ ref('stg_landing__order_lines') }} as v
     join changed_lines as c on c.order_id = v.order_id and c.line_id = v.line_id
+    {% for days in range(29) %}
+    {# one range per shifted edge, so each is an index range scan #}
     union
     select c.sku_id, c.location_id
     from {{ ref('int_order_lines_current') }} as c
-    cross join boundaries as b
-    cross join generate_series(0, 28) as shift (days)
     where c.status = 'completed'
-        and c.order_ts > b.lower_end - shift.days * interval '1 day'
-        and c.order_ts <= b.upper_end - shift.days * interval '1 day'
+        and c.order_ts > (select lower_end from boundaries) - interval '{{ days }} days'
+        and c.order_ts <= (select upper_end from boundaries) - interval '{{ days }} days'
+    {% endfor %}
 ),
 {% endif %}
 
