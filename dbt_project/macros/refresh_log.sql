@@ -8,6 +8,7 @@
             finished_at timestamptz not null default clock_timestamp()
         );
         {{ refresh_clock_ddl() }};
+        {% if flags.WHICH in ('run', 'build') %}
         {# a requested instant (inventory refresh --as-of) wins once; else the run's start #}
         insert into intermediate.refresh_clock (as_of, is_requested)
         values ('{{ var('as_of', none) or run_started_at.isoformat() }}', false)
@@ -16,6 +17,7 @@
                 when refresh_clock.is_requested then refresh_clock.as_of else excluded.as_of
             end{% endif %},
             is_requested = false;
+        {% endif %}
     {% endif %}
 {%- endmacro %}
 
@@ -29,7 +31,7 @@
 {%- endmacro %}
 
 {% macro record_refresh(results) -%}
-    {% if target.type != 'materialize' and execute %}
+    {% if target.type != 'materialize' and execute and flags.WHICH in ('run', 'build') %}
         {% set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error']) | list %}
         {% set ran_models = results | selectattr('node.resource_type', 'equalto', 'model') | list %}
         {% if not failed and ran_models %}
