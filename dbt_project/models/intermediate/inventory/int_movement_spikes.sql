@@ -1,52 +1,73 @@
 {{
     config(
-        materialized='view' if target.type == 'materialize' else 'table',
+        materialized='view' if target.type == 'materialize' else 'incremental',
+        unique_key=['sku_id'],
+        indexes=[{'columns': ['sku_id']}] if target.type != 'materialize' else [],
     )
 }}
 
 {#
-    Movement spikes: an on-hand movement of the last 28 days whose size is far above what that SKU
-    usually moves: above spike_factor times the median size of its movements in the window (and
-    above spike_min_qty, so tiny SKUs do not flag ordinary moves). SKUs with fewer than
-    spike_min_events movements have no meaningful median and are not judged.
+    Movement spikes: on-hand movements of the last 28 days larger than spike_factor times the
+    median size of that SKU's movements in the window, and larger than spike_min_qty (so tiny
+    SKUs do not flag ordinary moves). SKUs with fewer than spike_min_events movements have no
+    meaningful median and are not judged.
+
+    A refresh re-judges only the SKUs whose size distribution changed, and reads only their
+    movements above the new threshold. Each judged SKU keeps one row without an event, so a SKU
+    whose spikes are gone replaces its old rows; the mart drops those rows and the events that
+    have left the window since.
 #}
+
+-- depends_on: {{ ref('int_sku_size_counts') }}
 
 with
 
-movements as (
-    select
-        event_id,
-        sku_id,
-        location_id,
-        event_type,
-        event_ts,
-        abs(qty_base) as abs_qty
-    from {{ ref('int_wms_movements') }}
-    where {{ in_window('event_ts', 28) }}
+sizes as (
+    select * from {{ ref('int_sku_size_counts') }}
+    where movements > 0
+    {% if incremental_run() %}
+        and sku_id in (
+            select sku_id from {{ ref('int_sku_size_counts') }}
+            where through_seq = (select max(through_seq) from {{ ref('int_sku_size_counts') }})
+                and as_of = {{ as_of() }}
+        )
+    {% endif %}
 ),
 
 ranked as (
     select
         sku_id,
         abs_qty,
-        row_number() over (partition by sku_id order by abs_qty) as size_rank,
-        count(*) over (partition by sku_id) as movements
-    from movements
+        sum(movements) over (partition by sku_id order by abs_qty) as through,
+        sum(movements) over (partition by sku_id) as total
+    from sizes
 ),
 
 typical as (
     -- the exact median: the middle size, or the mean of the two middle sizes
     select
         sku_id,
-        max(movements) as movements,
-        avg(abs_qty) filter (
-            where size_rank in ((movements + 1) / 2, (movements + 2) / 2)
-        ) as median_abs_qty_28d
+        max(total) as movements,
+        (
+            min(abs_qty) filter (where through >= floor((total + 1) / 2))
+            + min(abs_qty) filter (where through >= floor((total + 2) / 2))
+        ) / 2 as median_abs_qty_28d
     from ranked
     group by sku_id
 ),
 
-final as (
+thresholds as (
+    select
+        sku_id,
+        median_abs_qty_28d,
+        greatest(
+            {{ var('spike_factor') }} * median_abs_qty_28d, {{ var('spike_min_qty') }}
+        ) as threshold_qty
+    from typical
+    where movements >= {{ var('spike_min_events') }}
+),
+
+spikes as (
     select
         m.event_id,
         m.sku_id,
@@ -55,13 +76,22 @@ final as (
         m.event_ts,
         m.abs_qty,
         t.median_abs_qty_28d,
-        greatest(
-            {{ var('spike_factor') }} * t.median_abs_qty_28d, {{ var('spike_min_qty') }}
-        ) as threshold_qty
-    from movements as m
-    join typical as t on t.sku_id = m.sku_id
-    where t.movements >= {{ var('spike_min_events') }}
+        t.threshold_qty
+    from thresholds as t
+    join {{ ref('int_wms_movements') }} as m
+        on m.sku_id = t.sku_id and m.abs_qty > t.threshold_qty
+    where {{ in_window('m.event_ts', 28) }}
+),
+
+final as (
+    select * from spikes
+    {% if incremental_run() %}
+    union all
+    -- the judged SKU itself, so its old spikes are replaced even when it has none now
+    select
+        null, sku_id, null, null, null::timestamptz, null::numeric, null::numeric, null::numeric
+    from (select distinct sku_id from sizes) as judged
+    {% endif %}
 )
 
 select * from final
-where abs_qty > threshold_qty

@@ -6,6 +6,7 @@
             {'columns': ['ingest_seq'], 'unique': True},
             {'columns': ['event_ts']},
             {'columns': ['sku_id', 'event_ts']},
+            {'columns': ['sku_id', 'abs_qty']},
         ] if target.type != 'materialize' else [],
     )
 }}
@@ -36,6 +37,7 @@ final as (
         sku_id,
         location_id,
         qty_base,
+        abs(qty_base) as abs_qty,
         event_ts
     from events
 )

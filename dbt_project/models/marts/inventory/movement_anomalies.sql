@@ -7,7 +7,10 @@
 with
 
 spikes as (
+    -- events that left the window since their SKU was last judged are no longer listed
     select * from {{ ref('int_movement_spikes') }}
+    where event_id is not null
+        and {{ in_window('event_ts', 28) }}
 ),
 
 final as (

@@ -1,0 +1,99 @@
+{{
+    config(
+        unique_key=['sku_id', 'abs_qty'],
+        indexes=[
+            {'columns': ['sku_id', 'abs_qty'], 'unique': True},
+            {'columns': ['through_seq']},
+        ] if target.type != 'materialize' else [],
+    )
+}}
+
+{#
+    How many on-hand movements of each size each SKU had in the last 28 days: the distribution
+    whose median sets the spike threshold. A refresh slides the window instead of re-reading it:
+    it adds the new events that fall in the previous window, then the events that entered it
+    (between the previous and the new as_of) and takes out those that left it (the same strip,
+    28 days earlier). The work follows the new events and the time that passed, not the history.
+#}
+
+-- depends_on: {{ ref('int_wms_movements') }}
+
+with
+
+movements as (
+    select * from {{ ref('int_wms_movements') }}
+),
+
+{% if incremental_run() %}
+previous as (
+    select
+        coalesce(max(through_seq), 0) as through_seq,
+        coalesce(max(as_of), {{ as_of() }}) as as_of
+    from {{ this }}
+),
+
+edges as (
+    select
+        least(p.as_of, {{ as_of() }}) as lower_end,
+        greatest(p.as_of, {{ as_of() }}) as upper_end,
+        case when {{ as_of() }} >= p.as_of then 1 else -1 end as direction,
+        p.as_of as previous_as_of,
+        p.through_seq as previous_seq
+    from previous as p
+),
+
+delta as (
+    -- new events, counted in the previous window
+    select m.sku_id, m.abs_qty, 1 as movements
+    from movements as m
+    cross join edges as e
+    where m.ingest_seq > e.previous_seq
+        and m.event_ts > e.previous_as_of - interval '28 days'
+        and m.event_ts <= e.previous_as_of
+    union all
+    -- entered the window as it moved
+    select m.sku_id, m.abs_qty, e.direction
+    from movements as m
+    cross join edges as e
+    where m.event_ts > e.lower_end and m.event_ts <= e.upper_end
+    union all
+    -- left it
+    select m.sku_id, m.abs_qty, -e.direction
+    from movements as m
+    cross join edges as e
+    where m.event_ts > e.lower_end - interval '28 days'
+        and m.event_ts <= e.upper_end - interval '28 days'
+),
+
+changed as (
+    select sku_id, abs_qty, sum(movements) as movements
+    from delta
+    group by sku_id, abs_qty
+    having sum(movements) <> 0
+),
+
+final as (
+    select
+        c.sku_id,
+        c.abs_qty,
+        coalesce(t.movements, 0) + c.movements as movements,
+        (select max(ingest_seq) from movements) as through_seq,
+        {{ as_of() }} as as_of
+    from changed as c
+    left join {{ this }} as t on t.sku_id = c.sku_id and t.abs_qty = c.abs_qty
+)
+{% else %}
+final as (
+    select
+        sku_id,
+        abs_qty,
+        count(*) as movements,
+        (select max(ingest_seq) from movements) as through_seq,
+        {{ as_of() }} as as_of
+    from movements
+    where {{ in_window('event_ts', 28) }}
+    group by sku_id, abs_qty
+)
+{% endif %}
+
+select * from final
