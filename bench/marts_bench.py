@@ -1,0 +1,242 @@
+"""Mart upkeep on Postgres at scale: incremental refresh against the nightly full rebuild, read
+latency of reorder_alerts under a 1,000 events/s feed, and how soon an ingested event shows in
+inventory_position with nobody calling refresh.
+
+    python bench/marts_bench.py [--events 10000000] [--pairs 100000]
+
+The history is written straight into the landing tables with generate_series (the ingest path is
+benchmarked by ingest_bench.py); the new events go through the real ingest. Uses its own state
+folder (`<INVENTORY_HOME>/bench-marts`) and empties it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+from dagster_project.db import connect, ensure_database
+from dagster_project.db.server import EmbeddedServer
+from dagster_project.ingest import ingest_records
+from dagster_project.settings import Settings
+from dagster_project.transform import refresh
+
+AS_OF = datetime(2026, 11, 20, 12, tzinfo=UTC)
+HISTORY_DAYS = 60
+
+
+def history_sql(events: int, pairs: int) -> list[str]:
+    """Landing rows for `pairs` SKU-locations (10 locations each SKU) over 60 days."""
+    skus, start = pairs // 10, AS_OF - timedelta(days=HISTORY_DAYS)
+    orders = events // 10
+    return [
+        "insert into raw.ingest_batches (source, file, started_at, received, accepted,"
+        " duplicates, quarantined) values ('bench', 'generate_series', now(), 0, 0, 0, 0)",
+        f"""
+        insert into raw.skus (sku_id, base_uom, abc_class, batch_id, loaded_at)
+        select 'S' || s, 'EA', (array['A','B','C'])[1 + s % 3], 1, now()
+        from generate_series(1, {skus}) as s
+        """,
+        f"""
+        insert into raw.sku_params (sku_id, location_id, lead_time_days, order_multiple,
+            batch_id, loaded_at)
+        select 'S' || s, null, 3 + s % 10, 1 + s % 12, 1, now()
+        from generate_series(1, {skus}) as s
+        """,
+        f"""
+        insert into raw.wms_events (ingest_seq, batch_id, event_id, event_type, sku_id,
+            location_id, qty_delta, unit_cost, uom, uom_factor, event_ts, reference_id,
+            received_at)
+        select
+            i, 1, 'H' || i,
+            case when i % 10 < 3 then 'receipt' when i % 10 < 8 then 'issue'
+                 when i % 10 = 8 then 'reserve' else 'unreserve' end,
+            'S' || (1 + (i * 7919) % {skus}),
+            'L' || (i % 10),
+            case when i % 10 < 3 then 40 + i % 20 when i % 10 < 8 then -(5 + i % 11)
+                 when i % 10 = 8 then 3 else -3 end,
+            case when i % 10 < 3 then 2.5 + (i % 7) end,
+            null, 1,
+            '{start.isoformat()}'::timestamptz
+                + (i::float8 / {events}) * interval '{HISTORY_DAYS} days',
+            null, now()
+        from generate_series(1::bigint, {events}) as i
+        """,
+        f"""
+        insert into raw.order_lines (ingest_seq, batch_id, order_id, line_id, sku_id,
+            location_id, quantity, status, order_ts, updated_at, received_at)
+        select
+            {events} + i, 1, 'O' || i, '1',
+            'S' || (1 + (i * 104729) % {skus}), 'L' || (i % 10),
+            1 + i % 9, case when i % 20 = 0 then 'cancelled' else 'completed' end,
+            '{start.isoformat()}'::timestamptz
+                + (i::float8 / {orders}) * interval '{HISTORY_DAYS} days',
+            '{start.isoformat()}'::timestamptz
+                + (i::float8 / {orders}) * interval '{HISTORY_DAYS} days' + interval '2 hours',
+            now()
+        from generate_series(1::bigint, {orders}) as i
+        """,
+        f"""
+        insert into raw.mes_events (ingest_seq, batch_id, event_id, order_id, sku_id,
+            work_center_id, event_type, qty, scrap_qty, bom_level, event_ts, received_at)
+        select
+            {events + orders} + i, 1, 'M' || i, 'WO' || (i / 3), 'S' || (1 + i % {skus}),
+            'WC' || (i % 20), (array['start','complete','scrap'])[1 + i % 3],
+            case when i % 3 = 2 then 0 else 20 end, case when i % 3 = 2 then 1 + i % 4 else 0 end,
+            null,
+            '{start.isoformat()}'::timestamptz
+                + (i::float8 / {events // 100}) * interval '{HISTORY_DAYS} days',
+            now()
+        from generate_series(1::bigint, {events // 100}) as i
+        """,
+        f"select setval('raw.ingest_seq', {events + orders + events // 100})",
+        "analyze",
+    ]
+
+
+def new_events(n: int, tag: str, pairs: int, at: datetime) -> list[dict]:
+    skus = pairs // 10
+    return [
+        {
+            "event_id": f"N{tag}-{i}",
+            "event_type": "issue",
+            "sku_id": f"S{1 + (i * 31) % skus}",
+            "location_id": f"L{i % 10}",
+            "qty_delta": -2,
+            "event_ts": (at - timedelta(seconds=i % 3600)).isoformat(),
+        }
+        for i in range(n)
+    ]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+class Feeder(threading.Thread):
+    """Ingests `rate` events/s in small batches until stopped; records when each batch landed."""
+
+    def __init__(self, settings: Settings, rate: int, pairs: int):
+        super().__init__(daemon=True)
+        self.settings, self.rate, self.pairs = settings, rate, pairs
+        self.stop = threading.Event()
+        self.sent = 0
+
+    def run(self) -> None:
+        with connect(self.settings) as conn:
+            started = time.monotonic()
+            tick = 0
+            while not self.stop.is_set():
+                tick += 1
+                batch = new_events(self.rate // 10, f"feed{tick}", self.pairs, datetime.now(UTC))
+                ingest_records(conn, "wms", batch, "bench feeder")
+                self.sent += len(batch)
+                time.sleep(max(0.0, started + tick / 10 - time.monotonic()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--pairs", type=int, default=100_000)
+    parser.add_argument("--reads", type=int, default=200)
+    parser.add_argument("--visibility-trials", type=int, default=100)
+    args = parser.parse_args()
+
+    home = Path(os.environ.get("INVENTORY_HOME", ".inventory")).resolve() / "bench-marts"
+    settings = Settings(home=home, database_url=None)
+    if home.exists():
+        EmbeddedServer(settings).stop()
+        shutil.rmtree(home)
+    ensure_database(settings)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+
+    started = time.perf_counter()
+    with connect(settings) as conn:
+        for statement in history_sql(args.events, args.pairs):
+            conn.execute(statement)
+    print(
+        f"history: {args.events:,} WMS events over {args.pairs:,} SKU-locations, "
+        f"{args.events // 10:,} order lines, {args.events // 100:,} MES events "
+        f"(written in {time.perf_counter() - started:.0f} s)"
+    )
+
+    full = refresh(settings, as_of=AS_OF, full_refresh=True)
+    refresh(settings, as_of=AS_OF)  # warm: the first in-process dbt invocation parses the project
+    print(f"full rebuild (the nightly batch): {full.seconds:.2f} s")
+
+    rounds = []
+    with connect(settings) as conn:
+        for r in range(3):
+            at = AS_OF + timedelta(minutes=5 * (r + 1))
+            ingest_records(conn, "wms", new_events(10_000, f"r{r}", args.pairs, at), "bench")
+            rounds.append(refresh(settings, as_of=at).seconds)
+    incremental = statistics.median(rounds)
+    print(
+        f"incremental refresh after 10,000 new events: median {incremental:.2f} s of "
+        f"{', '.join(f'{s:.2f}' for s in rounds)} (target <= 2 s)"
+    )
+    print(f"full rebuild / incremental: {full.seconds / incremental:.0f}x (target >= 50x)")
+
+    feeder = Feeder(settings, 1_000, args.pairs)
+    feeder.start()
+    time.sleep(1)
+    reads, visible = [], []
+    with connect(settings) as conn, connect(settings) as writer:
+        for _ in range(args.reads):
+            t = time.perf_counter()
+            conn.execute("select * from marts.reorder_alerts").fetchall()
+            reads.append((time.perf_counter() - t) * 1000)
+        for trial in range(args.visibility_trials):
+            # a pair of its own, so the feeder's events cannot make it look visible early
+            sku, location = f"VIS{trial}", "L0"
+            event = {
+                "event_id": f"VIS-{trial}",
+                "event_type": "receipt",
+                "sku_id": sku,
+                "location_id": location,
+                "qty_delta": 1,
+                "unit_cost": 1,
+                "event_ts": datetime.now(UTC).isoformat(),
+            }
+            t = time.perf_counter()
+            ingest_records(writer, "wms", [event], "bench visibility")
+            while time.perf_counter() - t < 10:
+                row = conn.execute(
+                    "select on_hand_qty from marts.inventory_position"
+                    " where sku_id = %s and location_id = %s",
+                    [sku, location],
+                ).fetchone()
+                if row:
+                    break
+            else:
+                raise SystemExit(f"event {event['event_id']} not visible after 10 s")
+            visible.append((time.perf_counter() - t) * 1000)
+    feeder.stop.set()
+    feeder.join()
+    print(
+        f"reorder_alerts read while ingesting 1,000 events/s ({feeder.sent:,} sent): "
+        f"p50 {percentile(reads, 50):.0f} ms, p95 {percentile(reads, 95):.0f} ms "
+        f"over {len(reads)} reads (target p95 <= 100 ms)"
+    )
+    print(
+        f"ingest-to-visible in inventory_position, no refresh: p50 {percentile(visible, 50):.0f}"
+        f" ms, p95 {percentile(visible, 95):.0f} ms over {len(visible)} events (target p95 <= 1 s)"
+    )
+    EmbeddedServer(settings).stop()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except psycopg.Error as exc:
+        raise SystemExit(f"database error: {exc}") from exc
