@@ -16,67 +16,26 @@
 
 with
 
-{% if incremental_run() %}
-counted as (
-    select coalesce(max(through_seq), 0) as through_seq from {{ this }}
-),
-{% endif %}
-
 events as (
-    select * from {{ ref('stg_landing__wms_events') }}
-    {% if incremental_run() %}
-    where ingest_seq > (select through_seq from counted)
-    {% endif %}
+    {{ rows_not_yet_counted(ref('stg_landing__wms_events')) }}
 ),
 
 delta as (
-    select
-        sku_id,
-        location_id,
-        sum(case when bucket = 'on_hand' then qty_base else 0 end) as on_hand_qty,
-        sum(case when bucket = 'held' then qty_base else 0 end) as held_qty,
-        sum(case when bucket = 'reserved' then qty_base else 0 end) as reserved_qty,
-        coalesce(sum(receipt_qty_base), 0) as receipt_qty,
-        coalesce(sum(receipt_value), 0) as receipt_value,
-        count(*) filter (where event_type = 'receipt') as receipt_count,
-        count(*) filter (where event_type = 'issue') as issue_count,
-        count(*) filter (where event_type = 'hold') as hold_count,
-        max(event_ts) as last_movement_ts
-    from events
-    group by sku_id, location_id
+    {{ position_sums('events') }}
 ),
 
 final as (
     select
         d.sku_id,
         d.location_id,
-        {% if incremental_run() %}
-        coalesce(t.on_hand_qty, 0) + d.on_hand_qty as on_hand_qty,
-        coalesce(t.held_qty, 0) + d.held_qty as held_qty,
-        coalesce(t.reserved_qty, 0) + d.reserved_qty as reserved_qty,
-        coalesce(t.receipt_qty, 0) + d.receipt_qty as receipt_qty,
-        coalesce(t.receipt_value, 0) + d.receipt_value as receipt_value,
-        coalesce(t.receipt_count, 0) + d.receipt_count as receipt_count,
-        coalesce(t.issue_count, 0) + d.issue_count as issue_count,
-        coalesce(t.hold_count, 0) + d.hold_count as hold_count,
-        greatest(t.last_movement_ts, d.last_movement_ts) as last_movement_ts,
-        {% else %}
-        d.on_hand_qty,
-        d.held_qty,
-        d.reserved_qty,
-        d.receipt_qty,
-        d.receipt_value,
-        d.receipt_count,
-        d.issue_count,
-        d.hold_count,
-        d.last_movement_ts,
-        {% endif %}
+        {{- plus_stored([
+            'on_hand_qty', 'held_qty', 'reserved_qty', 'receipt_qty', 'receipt_value',
+            'receipt_count', 'issue_count', 'hold_count',
+        ]) }}
+        {{ latest_of_stored('last_movement_ts') }},
         (select max(ingest_seq) from events) as through_seq
     from delta as d
-    {% if incremental_run() %}
-    left join {{ this }} as t
-        on t.sku_id = d.sku_id and t.location_id = d.location_id
-    {% endif %}
+    {{ join_stored(['sku_id', 'location_id']) }}
 )
 
 select * from final

@@ -15,17 +15,8 @@
 
 with
 
-{% if incremental_run() %}
-counted as (
-    select coalesce(max(through_seq), 0) as through_seq from {{ this }}
-),
-{% endif %}
-
 events as (
-    select * from {{ ref('stg_landing__mes_events') }}
-    {% if incremental_run() %}
-    where ingest_seq > (select through_seq from counted)
-    {% endif %}
+    {{ rows_not_yet_counted(ref('stg_landing__mes_events')) }}
 ),
 
 delta as (
@@ -44,21 +35,10 @@ final as (
         d.work_center_id,
         d.sku_id,
         d.window_start,
-        {% if incremental_run() %}
-        coalesce(t.scrap_qty, 0) + d.scrap_qty as scrap_qty,
-        coalesce(t.started_qty, 0) + d.started_qty as started_qty,
-        {% else %}
-        d.scrap_qty,
-        d.started_qty,
-        {% endif %}
+        {{- plus_stored(['scrap_qty', 'started_qty']) }}
         (select max(ingest_seq) from events) as through_seq
     from delta as d
-    {% if incremental_run() %}
-    left join {{ this }} as t
-        on t.work_center_id = d.work_center_id
-        and t.sku_id = d.sku_id
-        and t.window_start = d.window_start
-    {% endif %}
+    {{ join_stored(['work_center_id', 'sku_id', 'window_start']) }}
 )
 
 select * from final

@@ -14,10 +14,7 @@
 with
 
 movements as (
-    select * from {{ ref('int_wms_movements') }}
-    {% if incremental_run() %}
-    where ingest_seq > (select coalesce(max(through_seq), 0) from {{ this }})
-    {% endif %}
+    {{ rows_not_yet_counted(ref('int_wms_movements')) }}
 ),
 
 delta as (
@@ -34,18 +31,10 @@ final as (
     select
         d.sku_id,
         d.flow_date,
-        {% if incremental_run() %}
-        coalesce(t.on_hand_delta, 0) + d.on_hand_delta as on_hand_delta,
-        coalesce(t.issued_qty, 0) + d.issued_qty as issued_qty,
-        {% else %}
-        d.on_hand_delta,
-        d.issued_qty,
-        {% endif %}
+        {{- plus_stored(['on_hand_delta', 'issued_qty']) }}
         (select max(ingest_seq) from movements) as through_seq
     from delta as d
-    {% if incremental_run() %}
-    left join {{ this }} as t on t.sku_id = d.sku_id and t.flow_date = d.flow_date
-    {% endif %}
+    {{ join_stored(['sku_id', 'flow_date']) }}
 )
 
 select * from final

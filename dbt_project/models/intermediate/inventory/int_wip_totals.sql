@@ -12,17 +12,8 @@
 
 with
 
-{% if incremental_run() %}
-counted as (
-    select coalesce(max(through_seq), 0) as through_seq from {{ this }}
-),
-{% endif %}
-
 events as (
-    select * from {{ ref('stg_landing__mes_events') }}
-    {% if incremental_run() %}
-    where ingest_seq > (select through_seq from counted)
-    {% endif %}
+    {{ rows_not_yet_counted(ref('stg_landing__mes_events')) }}
 ),
 
 delta as (
@@ -41,23 +32,11 @@ final as (
     select
         d.work_center_id,
         d.sku_id,
-        {% if incremental_run() %}
-        coalesce(t.units_started, 0) + d.units_started as units_started,
-        coalesce(t.units_completed, 0) + d.units_completed as units_completed,
-        coalesce(t.total_scrap, 0) + d.total_scrap as total_scrap,
-        greatest(t.last_event_ts, d.last_event_ts) as last_event_ts,
-        {% else %}
-        d.units_started,
-        d.units_completed,
-        d.total_scrap,
-        d.last_event_ts,
-        {% endif %}
+        {{- plus_stored(['units_started', 'units_completed', 'total_scrap']) }}
+        {{ latest_of_stored('last_event_ts') }},
         (select max(ingest_seq) from events) as through_seq
     from delta as d
-    {% if incremental_run() %}
-    left join {{ this }} as t
-        on t.work_center_id = d.work_center_id and t.sku_id = d.sku_id
-    {% endif %}
+    {{ join_stored(['work_center_id', 'sku_id']) }}
 )
 
 select * from final

@@ -17,22 +17,13 @@ totals as (
 ),
 
 {% if target.type != 'materialize' %}
-since_refresh as (
-    select
-        sku_id,
-        location_id,
-        sum(case when bucket = 'on_hand' then qty_base else 0 end) as on_hand_qty,
-        sum(case when bucket = 'held' then qty_base else 0 end) as held_qty,
-        sum(case when bucket = 'reserved' then qty_base else 0 end) as reserved_qty,
-        coalesce(sum(receipt_qty_base), 0) as receipt_qty,
-        coalesce(sum(receipt_value), 0) as receipt_value,
-        count(*) filter (where event_type = 'receipt') as receipt_count,
-        count(*) filter (where event_type = 'issue') as issue_count,
-        count(*) filter (where event_type = 'hold') as hold_count,
-        max(event_ts) as last_movement_ts
-    from {{ ref('stg_landing__wms_events') }}
+events_since_refresh as (
+    select * from {{ ref('stg_landing__wms_events') }}
     where ingest_seq > (select coalesce(max(through_seq), 0) from totals)
-    group by sku_id, location_id
+),
+
+since_refresh as (
+    {{ position_sums('events_since_refresh') }}
 ),
 
 combined as (

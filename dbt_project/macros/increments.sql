@@ -1,0 +1,58 @@
+{#
+    The pattern of the running-total models: read only the events after the highest ingest_seq
+    already counted (through_seq), sum them, and add the sums to the stored rows of the same key.
+#}
+
+{# The source's rows that this run has not counted yet (all of them on a full build). #}
+{% macro rows_not_yet_counted(relation) -%}
+    select * from {{ relation }}
+    {% if incremental_run() %}
+    where ingest_seq > (select coalesce(max(through_seq), 0) from {{ this }})
+    {% endif %}
+{%- endmacro %}
+
+{# `d.<column>` plus the stored `t.<column>`, for each additive column. #}
+{% macro plus_stored(columns) -%}
+    {%- for column in columns %}
+        {% if incremental_run() -%}
+        coalesce(t.{{ column }}, 0) + d.{{ column }} as {{ column }},
+        {%- else -%}
+        d.{{ column }},
+        {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{# Join the delta `d` to the stored rows `t` of the same key. #}
+{% macro join_stored(key) -%}
+    {% if incremental_run() %}
+    left join {{ this }} as t
+        on {% for column in key %}t.{{ column }} = d.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+    {% endif %}
+{%- endmacro %}
+
+{# Per-pair sums of WMS events, shared by the stored totals and the read-time tail. #}
+{% macro position_sums(events) -%}
+    select
+        sku_id,
+        location_id,
+        sum(case when bucket = 'on_hand' then qty_base else 0 end) as on_hand_qty,
+        sum(case when bucket = 'held' then qty_base else 0 end) as held_qty,
+        sum(case when bucket = 'reserved' then qty_base else 0 end) as reserved_qty,
+        coalesce(sum(receipt_qty_base), 0) as receipt_qty,
+        coalesce(sum(receipt_value), 0) as receipt_value,
+        count(*) filter (where event_type = 'receipt') as receipt_count,
+        count(*) filter (where event_type = 'issue') as issue_count,
+        count(*) filter (where event_type = 'hold') as hold_count,
+        max(event_ts) as last_movement_ts
+    from {{ events }}
+    group by sku_id, location_id
+{%- endmacro %}
+
+{# The later of `d.<column>` and the stored `t.<column>`. #}
+{% macro latest_of_stored(column) -%}
+    {% if incremental_run() -%}
+    greatest(t.{{ column }}, d.{{ column }}) as {{ column }}
+    {%- else -%}
+    d.{{ column }}
+    {%- endif %}
+{%- endmacro %}
