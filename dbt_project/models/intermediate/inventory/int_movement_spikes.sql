@@ -68,9 +68,10 @@ thresholds as (
 ),
 
 spikes as (
+    -- per SKU, only its movements above the threshold: an index range, not the whole window
     select
         m.event_id,
-        m.sku_id,
+        t.sku_id,
         m.location_id,
         m.event_type,
         m.event_ts,
@@ -78,9 +79,13 @@ spikes as (
         t.median_abs_qty_28d,
         t.threshold_qty
     from thresholds as t
-    join {{ ref('int_wms_movements') }} as m
-        on m.sku_id = t.sku_id and m.abs_qty > t.threshold_qty
-    where {{ in_window('m.event_ts', 28) }}
+    cross join lateral (
+        select * from {{ ref('int_wms_movements') }} as w
+        where w.sku_id = t.sku_id
+            and w.abs_qty > t.threshold_qty
+            and {{ in_window('w.event_ts', 28) }}
+        offset 0  -- keeps it a per-SKU index lookup rather than a join over the whole window
+    ) as m
 ),
 
 final as (

@@ -43,26 +43,30 @@ edges as (
 ),
 
 delta as (
+    {#- each part reads the movements table itself, with the edges as scalar subqueries, so
+        Postgres can use the ingest_seq and event_ts indexes instead of scanning the history #}
     -- new events, counted in the previous window
     select m.sku_id, m.abs_qty, 1 as movements
-    from movements as m
-    cross join edges as e
-    where m.ingest_seq > e.previous_seq
-        and m.event_ts > e.previous_as_of - interval '28 days'
-        and m.event_ts <= e.previous_as_of
+    from (
+        -- found by ingest_seq (few), not by time (the whole window)
+        select * from {{ ref('int_wms_movements') }}
+        where ingest_seq > (select previous_seq from edges)
+        offset 0
+    ) as m
+    where m.event_ts > (select previous_as_of from edges) - interval '28 days'
+        and m.event_ts <= (select previous_as_of from edges)
     union all
     -- entered the window as it moved
-    select m.sku_id, m.abs_qty, e.direction
-    from movements as m
-    cross join edges as e
-    where m.event_ts > e.lower_end and m.event_ts <= e.upper_end
+    select m.sku_id, m.abs_qty, (select direction from edges)
+    from {{ ref('int_wms_movements') }} as m
+    where m.event_ts > (select lower_end from edges)
+        and m.event_ts <= (select upper_end from edges)
     union all
     -- left it
-    select m.sku_id, m.abs_qty, -e.direction
-    from movements as m
-    cross join edges as e
-    where m.event_ts > e.lower_end - interval '28 days'
-        and m.event_ts <= e.upper_end - interval '28 days'
+    select m.sku_id, m.abs_qty, -(select direction from edges)
+    from {{ ref('int_wms_movements') }} as m
+    where m.event_ts > (select lower_end from edges) - interval '28 days'
+        and m.event_ts <= (select upper_end from edges) - interval '28 days'
 ),
 
 changed as (
@@ -77,7 +81,7 @@ final as (
         c.sku_id,
         c.abs_qty,
         coalesce(t.movements, 0) + c.movements as movements,
-        (select max(ingest_seq) from movements) as through_seq,
+        (select max(ingest_seq) from {{ ref('int_wms_movements') }}) as through_seq,
         {{ as_of() }} as as_of
     from changed as c
     left join {{ this }} as t on t.sku_id = c.sku_id and t.abs_qty = c.abs_qty

@@ -5,7 +5,6 @@
         indexes=[
             {'columns': ['ingest_seq'], 'unique': True},
             {'columns': ['event_ts']},
-            {'columns': ['sku_id', 'event_ts']},
             {'columns': ['sku_id', 'abs_qty']},
         ] if target.type != 'materialize' else [],
     )
