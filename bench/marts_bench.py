@@ -59,8 +59,9 @@ def history_sql(events: int, pairs: int) -> list[str]:
             i, 1, 'H' || i,
             case when i % 10 < 3 then 'receipt' when i % 10 < 8 then 'issue'
                  when i % 10 = 8 then 'reserve' else 'unreserve' end,
-            'S' || (1 + (i * 7919) % {skus}),
-            'L' || (i % 10),
+            -- 7919 is prime to the pair count, so the events visit every pair in turn
+            'S' || (1 + ((i * 7919) % {pairs}) / 10),
+            'L' || ((i * 7919) % {pairs}) % 10,
             case when i % 10 < 3 then 40 + i % 20 when i % 10 < 8 then -(5 + i % 11)
                  when i % 10 = 8 then 3 else -3 end,
             case when i % 10 < 3 then 2.5 + (i % 7) end,
@@ -75,7 +76,7 @@ def history_sql(events: int, pairs: int) -> list[str]:
             location_id, quantity, status, order_ts, updated_at, received_at)
         select
             {events} + i, 1, 'O' || i, '1',
-            'S' || (1 + (i * 104729) % {skus}), 'L' || (i % 10),
+            'S' || (1 + ((i * 104729) % {pairs}) / 10), 'L' || ((i * 104729) % {pairs}) % 10,
             1 + i % 9, case when i % 20 = 0 then 'cancelled' else 'completed' end,
             '{start.isoformat()}'::timestamptz
                 + (i::float8 / {orders}) * interval '{HISTORY_DAYS} days',
