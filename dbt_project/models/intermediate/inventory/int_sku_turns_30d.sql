@@ -1,8 +1,13 @@
 {{
     config(
-        materialized='view' if target.type == 'materialize' else 'table',
+        materialized='view' if target.type == 'materialize' else 'incremental',
+        unique_key=['sku_id'],
+        indexes=[{'columns': ['sku_id'], 'unique': True}] if target.type != 'materialize' else [],
     )
 }}
+
+{#- Every refresh writes every SKU; incremental only so that its rows are replaced in place:
+    re-creating the table would drop the views built on it. -#}
 
 {#
     Inventory turns per SKU over all its locations. The mean of the 30 end-of-day on-hand totals
