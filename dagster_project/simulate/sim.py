@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from dagster_project.simulate.clock import DAY, HOUR, MINUTE
-from dagster_project.simulate.config import SimConfig
 from dagster_project.simulate.counts import Counting
 from dagster_project.simulate.demand import Demand
-from dagster_project.simulate.engine import Emit
-from dagster_project.simulate.plant import Plant
 from dagster_project.simulate.production import Production
 from dagster_project.simulate.supply import Supply
 
@@ -15,28 +12,8 @@ from dagster_project.simulate.supply import Supply
 class PlantSim(Demand, Supply, Production, Counting):
     """Runs the plant forward in time; every event goes to `emit(source, ts_ms, record)`."""
 
-    def __init__(
-        self,
-        cfg: SimConfig,
-        plant: Plant,
-        emit: Emit,
-        *,
-        start_ms: int,
-        end_ms: int | None,
-        id_tag: str = "",
-        time_scale: float = 1.0,
-        counts: bool = True,
-    ) -> None:
-        super().__init__(
-            cfg,
-            plant,
-            emit,
-            start_ms=start_ms,
-            end_ms=end_ms,
-            id_tag=id_tag,
-            time_scale=time_scale,
-            counts=counts,
-        )
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self._setup_demand()
         self._setup_production()
 

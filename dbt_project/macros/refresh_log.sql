@@ -41,12 +41,3 @@
         {% endif %}
     {% endif %}
 {%- endmacro %}
-
-{# The as_of of the last successful run, for the marts' as_of column. #}
-{% macro last_as_of() -%}
-    {% if target.type == 'materialize' %}
-        null::timestamptz
-    {% else %}
-        (select as_of from intermediate.refresh_log order by finished_at desc limit 1)
-    {% endif %}
-{%- endmacro %}
