@@ -5,87 +5,54 @@
 }}
 
 {#
-    Health of every position with the parameters that produced it. A view, so it follows the
-    always-current position; the demand side is as of the last refresh.
-
-    Parameters: the SKU's row for this location wins as a whole, else its all-locations row,
-    else the defaults; a chosen row's empty cells take the defaults.
+    Health of every position, current on every read: stock counts every committed event, demand
+    is as of the last refresh. On Postgres the stored health of the last refresh is used for the
+    pairs without events since, and only the others are computed here.
 #}
+
+{% if target.type == 'materialize' %}
+
+{{ health_rows(ref('inventory_position')) }}
+
+{% else %}
 
 with
 
-positions as (
-    select * from {{ ref('inventory_position') }}
+since_refresh as (
+    select distinct sku_id, location_id
+    from {{ ref('stg_landing__wms_events') }}
+    where ingest_seq > (
+        select coalesce(max(through_seq), 0) from {{ ref('int_position_totals') }}
+    )
 ),
 
-velocity as (
-    select * from {{ ref('int_demand_velocity') }}
+moved as (
+    select p.*
+    from {{ ref('inventory_position') }} as p
+    join since_refresh as s on s.sku_id = p.sku_id and s.location_id = p.location_id
 ),
 
-params as (
-    select * from {{ ref('stg_landing__sku_params') }}
+recomputed as (
+    -- the same columns as the stored rows
+    select h.*, null::timestamptz as params_loaded_at
+    from ({{ health_rows('moved') }}) as h
 ),
 
-resolved as (
-    select
-        p.sku_id,
-        p.location_id,
-        p.on_hand_qty,
-        p.available_qty,
-        -- kept as the week's units: d * x is computed as units * x / 7, exact where it can be
-        coalesce(v.units_sold_7d, 0) as units_sold_7d,
-        coalesce(v.units_sold_7d, 0) / 7 as demand_rate_per_day,
-        coalesce(greatest(v.demand_var_28d, 0), 0) as demand_var_per_day,
-        (here.sku_id is not null) as has_location_row,
-        coalesce(case when here.sku_id is not null then here.lead_time_days else everywhere.lead_time_days end, 7) as lead_time_days,
-        coalesce(case when here.sku_id is not null then here.lead_time_std_days else everywhere.lead_time_std_days end, 0) as lead_time_std_days,
-        coalesce(case when here.sku_id is not null then here.service_level else everywhere.service_level end, 0.95) as service_level,
-        case when here.sku_id is not null then here.reorder_point else everywhere.reorder_point end as reorder_point_override,
-        case when here.sku_id is not null then here.safety_stock else everywhere.safety_stock end as safety_stock_override,
-        case when here.sku_id is not null then here.order_qty else everywhere.order_qty end as order_qty,
-        coalesce(case when here.sku_id is not null then here.order_multiple else everywhere.order_multiple end, 1) as order_multiple,
-        coalesce(case when here.sku_id is not null then here.min_order_qty else everywhere.min_order_qty end, 0) as min_order_qty,
-        coalesce(case when here.sku_id is not null then here.review_period_days else everywhere.review_period_days end, 7) as review_period_days,
-        coalesce(case when here.sku_id is not null then here.max_days_of_cover else everywhere.max_days_of_cover end, 90) as max_days_of_cover
-    from positions as p
-    left join velocity as v
-        on v.sku_id = p.sku_id and v.location_id = p.location_id
-    left join params as here
-        on here.sku_id = p.sku_id and here.location_id = p.location_id
-    left join params as everywhere
-        on everywhere.sku_id = p.sku_id and everywhere.location_id is null
-),
-
-stocked as (
-    select
-        resolved.*,
-        coalesce(
-            safety_stock_override,
-            ({{ normal_quantile('service_level') }})::numeric * sqrt(
-                lead_time_days * demand_var_per_day
-                + units_sold_7d * units_sold_7d * lead_time_std_days * lead_time_std_days / 49
-            )
-        ) as safety_stock
-    from resolved
+stored as (
+    select h.*
+    from {{ ref('int_inventory_health_stored') }} as h
+    where not exists (
+        select 1 from since_refresh as s
+        where s.sku_id = h.sku_id and s.location_id = h.location_id
+    )
 ),
 
 final as (
-    select
-        stocked.*,
-        sqrt(demand_var_per_day) as demand_std_per_day,
-        coalesce(reorder_point_override, units_sold_7d * lead_time_days / 7 + safety_stock)
-            as reorder_point,
-        case when units_sold_7d > 0 then available_qty * 7 / units_sold_7d end as days_of_cover
-    from stocked
+    select * from recomputed
+    union all
+    select * from stored
 )
 
-select
-    final.*,
-    case
-        when available_qty <= 0 then 'stockout'
-        when available_qty <= safety_stock then 'below_safety_stock'
-        when available_qty <= reorder_point then 'reorder_now'
-        when days_of_cover > max_days_of_cover then 'overstock'
-        else 'healthy'
-    end as inventory_status
-from final
+select * from final
+
+{% endif %}
