@@ -26,7 +26,7 @@ since_refresh as (
     )
 ),
 
-moved as (
+moved as materialized (
     select p.*
     from {{ ref('inventory_position') }} as p
     join since_refresh as s on s.sku_id = p.sku_id and s.location_id = p.location_id
