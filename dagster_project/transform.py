@@ -72,9 +72,10 @@ create table if not exists intermediate.refresh_clock (
 """
 
 
-def _request_as_of(settings: Settings, as_of: datetime) -> None:
+def _request_as_of(settings: Settings, as_of: datetime) -> bool:
     """Leave the instant for the run's start hook (macros/refresh_log.sql), not as a dbt var:
-    a var that changes on every refresh would make dbt re-parse the whole project each time."""
+    a var that changes on every refresh would make dbt re-parse the whole project each time.
+    Return whether every mart view already exists."""
     with connect(settings) as conn:
         conn.execute(CLOCK_DDL)
         conn.execute(
@@ -84,14 +85,10 @@ def _request_as_of(settings: Settings, as_of: datetime) -> None:
             """,
             [as_of],
         )
-
-
-def _views_in_place(settings: Settings) -> bool:
-    with connect(settings) as conn:
-        found = conn.execute(
+        views = conn.execute(
             "select count(*) from information_schema.views where table_schema = 'marts'"
         ).fetchone()[0]
-    return found >= len(list((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")))
+    return views >= len(list((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")))
 
 
 def refresh(
@@ -99,11 +96,11 @@ def refresh(
 ) -> RefreshResult:
     """Bring every mart up to date with the committed events, as of `as_of` (default: now)."""
     started = time.perf_counter()
-    _request_as_of(settings, as_of or datetime.now(UTC))
+    views_in_place = _request_as_of(settings, as_of or datetime.now(UTC))
     args = ["run"]
     if full_refresh:
         args.append("--full-refresh")
-    elif _views_in_place(settings):
+    elif views_in_place:
         # Views read the state tables and the clock when queried; re-creating them on every
         # refresh costs dbt about 50 ms each. A new version of the models needs --full-refresh.
         args += ["--exclude", "config.materialized:view"]

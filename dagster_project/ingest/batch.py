@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import Copy
@@ -40,9 +40,6 @@ class BatchResult:
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
         }
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def run_batch(
