@@ -1,0 +1,37 @@
+"""The suites in `expectations/<name>.json`: GE 1.x ExpectationSuite JSON whose `meta` names the
+table the suite runs against (`schema.table`) and the key that identifies an offending row."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import great_expectations as gx
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+
+
+@dataclass(frozen=True)
+class StoredSuite:
+    suite: gx.ExpectationSuite
+    schema: str
+    table: str
+    key: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.suite.name
+
+
+def load_suite(name: str) -> StoredSuite:
+    """A suite by file name; raises if any expectation in the file is not valid."""
+    data = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+    meta = data.get("meta", {})
+    schema, _, table = meta["table"].partition(".")
+    suite = gx.ExpectationSuite(**data)
+    # GE logs and drops an expectation it cannot build; a check that silently checks less
+    # than its file says is worse than one that fails to load.
+    if len(suite.expectations) != len(data["expectations"]):
+        raise ValueError(f"suite {name}: some expectations are not valid, see the GE log")
+    return StoredSuite(suite=suite, schema=schema, table=table, key=tuple(meta.get("key", ())))
