@@ -1,0 +1,83 @@
+"""The Postgres sink end to end: real events, real dbt marts, the real ERP database."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import psycopg
+import pytest
+
+from dagster_project.erp import sync_once
+from dagster_project.transform import refresh
+
+from .inventory import AS_OF, ingest_wms, load_params, wms
+
+REQUESTS = """
+    select sku_id, location_id, status, available_qty, reorder_point, safety_stock,
+        demand_rate_per_day, qty_below_rop, suggested_order_qty, inventory_status, as_of,
+        opened_seq, closed_seq, closed_at is not null
+    from erp.replenishment_requests order by request_id
+"""
+
+
+def progress(erp: psycopg.Connection) -> tuple:
+    return erp.execute("select ingest_seq, as_of from erp.sink_progress").fetchone()
+
+
+def counts(result) -> tuple:
+    return (result.opened, result.closed, result.health_upserted, result.ingest_seq)
+
+
+def test_one_request_per_episode(conn, erp, settings, tmp_path):
+    load_params(conn, tmp_path)
+    # seq 1: S1 has 4, below its reorder point 10; seq 2: S2 has 100, healthy
+    ingest_wms(conn, wms("E1", "receipt", 4), wms("E2", "receipt", 100, sku="S2"))
+    refresh(settings, as_of=AS_OF)
+
+    assert counts(sync_once(settings)) == (1, 0, 2, 2)
+    # qty_below_rop = 4 - 10; suggested: target 10 + 0 * 7, raw 10 - 4 = 6, in fives -> 10
+    s1_open = ("S1", "L1", "open", 4, 10, 0, 0, -6, 10, "reorder_now", AS_OF, 2, None, False)
+    assert erp.execute(REQUESTS).fetchall() == [s1_open]
+    assert progress(erp) == (2, AS_OF)
+    health = erp.execute(
+        "select sku_id, available_qty, reorder_point, inventory_status, as_of"
+        " from erp.inventory_health_live order by sku_id"
+    ).fetchall()
+    assert health == [("S1", 4, 10, "reorder_now", AS_OF), ("S2", 100, 10, "healthy", AS_OF)]
+
+    # nothing moved: nothing written but the progress
+    assert counts(sync_once(settings)) == (0, 0, 0, 2)
+
+    # seq 3: 20 received -> 24, above 10: the episode ends (read without a refresh: the marts
+    # add the events since the last refresh when read)
+    ingest_wms(conn, wms("E3", "receipt", 20, days_ago=1))
+    assert counts(sync_once(settings)) == (0, 1, 1, 3)
+    s1_closed = (*s1_open[:2], "closed", *s1_open[3:12], 3, True)
+    assert erp.execute(REQUESTS).fetchall() == [s1_closed]
+
+    # seq 4: 16 issued -> 8, below again: a second episode, 8 - 10 = -2, raw 2 -> 5
+    ingest_wms(conn, wms("E4", "issue", -16, days_ago=1))
+    assert counts(sync_once(settings)) == (1, 0, 1, 4)
+    s1_again = ("S1", "L1", "open", 8, 10, 0, 0, -2, 5, "reorder_now", AS_OF, 4, None, False)
+    assert erp.execute(REQUESTS).fetchall() == [s1_closed, s1_again]
+    assert erp.execute(
+        "select available_qty from erp.inventory_health_live where sku_id = 'S1'"
+    ).fetchone() == (D(8),)
+    assert progress(erp) == (4, AS_OF)
+
+
+def test_the_database_refuses_a_second_open_request_for_a_pair(erp):
+    insert = """
+        insert into erp.replenishment_requests (sku_id, location_id, status, closed_at,
+            available_qty, reorder_point, qty_below_rop, suggested_order_qty, inventory_status)
+        values ('S1', 'L1', %s, %s, 4, 10, -6, 10, 'reorder_now')
+    """
+    erp.execute(insert, ["closed", AS_OF])
+    erp.execute(insert, ["open", None])
+    erp.execute(insert, ["closed", AS_OF])  # closed ones are history: any number
+
+    with pytest.raises(psycopg.errors.UniqueViolation, match="one_open_per_pair"):
+        erp.execute(insert, ["open", None])
+    assert erp.execute(
+        "select status, count(*) from erp.replenishment_requests group by 1 order by 1"
+    ).fetchall() == [("closed", 2), ("open", 1)]
