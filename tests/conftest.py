@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -28,6 +28,8 @@ LANDING_TABLES = (
     "raw.quarantine",
     "raw.ingest_batches",
 )
+
+OPS_TABLES = ("ops.stream_progress", "ops.alerts", "ops.sink_holds")
 
 # dbt's state, kept incrementally from ingest_seq: rebuilt from scratch after the landing is emptied
 DERIVED_SCHEMAS = ("staging", "intermediate", "marts")
@@ -69,7 +71,33 @@ def conn(database: str, settings: Settings) -> Iterator[psycopg.Connection]:
         connection.execute("alter sequence raw.ingest_seq restart")
         for schema in DERIVED_SCHEMAS:
             connection.execute(f"drop schema if exists {schema} cascade")
+        connection.execute(f"truncate {', '.join(OPS_TABLES)}")
         yield connection
+
+
+@pytest.fixture
+def reset_erp(database: str, settings: Settings, monkeypatch) -> Callable[[], str]:
+    """Drop the ERP database and its reader, then create them again; return the ERP URL."""
+    from dagster_project.erp import ensure_erp
+
+    monkeypatch.delenv("ERP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ERP_READER_PASSWORD", raising=False)
+
+    def reset() -> str:
+        admin = EmbeddedServer(settings).info().url("postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("drop database if exists erp with (force)")
+            conn.execute("drop role if exists erp_reader")
+        return ensure_erp(settings)
+
+    return reset
+
+
+@pytest.fixture
+def erp(reset_erp) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to a freshly created ERP database."""
+    with psycopg.connect(reset_erp(), autocommit=True) as conn:
+        yield conn
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None = None):

@@ -1,10 +1,10 @@
-"""`inventory`: run the embedded database, ingest and load data, inspect quarantine, simulate."""
+"""`inventory`: the embedded database, ingest and load data, quarantine, marts, stream, UI."""
 
 from __future__ import annotations
 
 import typer
 
-from dagster_project.cli import data, db, demo, marts, simulate
+from dagster_project.cli import data, db, demo, marts, simulate, stream, ui
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 app.add_typer(db.app, name="db")
@@ -13,4 +13,6 @@ app.command()(data.load)
 app.add_typer(data.quarantine_app, name="quarantine")
 app.command(name="refresh")(marts.refresh_command)
 app.command()(simulate.simulate)
+app.command()(stream.stream)
+app.command()(ui.ui)
 app.command()(demo.demo)

@@ -1,0 +1,47 @@
+"""The dbt models as assets, with the landing tables they read as upstream source assets."""
+
+import json
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from dagster_project.db.locks import refresh_lock
+from dagster_project.lib.dbt import InventoryDbtTranslator, dbt_environment, inventory_dbt_project
+from dagster_project.settings import get_settings
+
+project = inventory_dbt_project()
+translator = InventoryDbtTranslator()
+
+
+def _landing_specs() -> list[dg.AssetSpec]:
+    """One external asset per landing table: `inventory ingest` and `load` write them."""
+    manifest = json.loads(project.manifest_path.read_text())
+    return [
+        dg.AssetSpec(
+            key=translator.get_asset_key(source),
+            group_name="landing",
+            description=source.get("description") or None,
+            kinds={"postgres"},
+            metadata={"table": f"raw.{source['name']}"},
+        )
+        for source in manifest["sources"].values()
+        if source["source_name"] == "landing"
+    ]
+
+
+landing_tables = _landing_specs()
+
+
+@dbt_assets(
+    manifest=project.manifest_path,
+    project=project,
+    dagster_dbt_translator=translator,
+)
+def inventory_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """`dbt build` of the selected models: the same incremental state the stream worker keeps,
+    so the two take turns on one lock instead of both adding the same events."""
+    settings = get_settings()
+    os.environ.update(dbt_environment(settings))
+    with refresh_lock(settings):
+        yield from dbt.cli(["build"], context=context).stream()
