@@ -1,9 +1,11 @@
 """Where the ERP database is and who may read it: `ERP_DATABASE_URL`, else a database `erp` beside
 the inventory database; `ensure_erp` creates it, its tables and the least-privilege `erp_reader`.
 
-The reader sees the erp tables and nothing of the inventory: the inventory database refuses its
-connections (CONNECT is revoked from PUBLIC there and granted to no one, so only the superuser and
-the owner get in), which keeps it out of the landing, staging, intermediate and marts schemas.
+The reader sees the erp tables and nothing of the inventory. When both databases share a server
+(the default), the inventory database refuses its connections: CONNECT is revoked from PUBLIC
+there and granted to no one, so only the superuser and the owner get in, which keeps the reader
+out of the landing, staging, intermediate and marts schemas. On a separate ERP server the reader
+does not exist where the inventory is.
 """
 
 from __future__ import annotations
@@ -65,12 +67,17 @@ def ensure_erp(settings: Settings) -> str:
         conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
         conn.execute(SCHEMA_DDL)
         _grant_reader(conn, reader_password(settings))
-    with psycopg.connect(database_url(settings), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("revoke connect on database {} from public").format(
-                sql.Identifier(conn.info.dbname)
+    inventory = database_url(settings)
+    if _same_server(url, inventory):
+        # erp_reader is a role of the inventory's server too. An ERP on a server of its own
+        # leaves the inventory untouched: no reader there, and other roles (Materialize's
+        # replication user) may rely on PUBLIC's CONNECT.
+        with psycopg.connect(inventory, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("revoke connect on database {} from public").format(
+                    sql.Identifier(conn.info.dbname)
+                )
             )
-        )
     return url
 
 
@@ -142,6 +149,14 @@ def _inventory_server_url(settings: Settings) -> str:
             )
         return info.url("postgres")
     return database_url(settings)
+
+
+def _same_server(a: str, b: str) -> bool:
+    def server(url: str) -> tuple:
+        parts = urlsplit(url)
+        return (parts.hostname or "localhost", parts.port or 5432)
+
+    return server(a) == server(b)
 
 
 def _with_database(url: str, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal as D
 
 import psycopg
@@ -64,6 +65,12 @@ def test_one_request_per_episode(conn, erp, settings, tmp_path):
         "select available_qty from erp.inventory_health_live where sku_id = 'S1'"
     ).fetchone() == (D(8),)
     assert progress(erp) == (4, AS_OF)
+
+    # a later refresh moves only as_of: no health row is rewritten; the progress says how current
+    later = AS_OF + timedelta(hours=1)
+    refresh(settings, as_of=later)
+    assert counts(sync_once(settings)) == (0, 0, 0, 4)
+    assert progress(erp) == (4, later)
 
 
 def test_the_database_refuses_a_second_open_request_for_a_pair(erp):
