@@ -10,7 +10,7 @@ lost or doubled, whatever the retries, and the partial unique index refuses a se
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,17 +30,13 @@ from dagster_project.erp.episodes import (
     index_alerts,
     plan,
 )
-from dagster_project.erp.schema import HEALTH_COLUMNS
+from dagster_project.erp.health import HEALTH_KEYED, upsert_health
 from dagster_project.settings import Settings
 
 SINK_LOCK_KEY = LOCK_KEY + 1
 # A test kills the sink at one of these points: "before_erp_commit" or "after_erp_commit".
 CRASH_ENV = "INVENTORY_SINK_CRASH_AT"
 MAX_ATTEMPTS = 5
-
-HEALTH_KEYED = ("sku_id", "location_id", *HEALTH_COLUMNS)
-# as_of moves at every refresh; comparing it would rewrite every row every time
-HEALTH_COMPARED = tuple(c for c in HEALTH_COLUMNS if c != "as_of")
 
 
 @dataclass(frozen=True)
@@ -112,7 +108,8 @@ def read_inventory(conn: psycopg.Connection) -> InventorySnapshot:
         health = conn.execute(
             sql.SQL("select {} from marts.inventory_health").format(_columns(HEALTH_KEYED))
         ).fetchall()
-    as_of = max((row[-1] for row in health if row[-1] is not None), default=None)
+    at = HEALTH_KEYED.index("as_of")
+    as_of = max((row[at] for row in health if row[at] is not None), default=None)
     return InventorySnapshot(seq, index_alerts(map(Alert.from_row, rows)), health, as_of)
 
 
@@ -207,7 +204,7 @@ def _apply(
                 ),
                 [(*alert.values(), ingest_seq) for alert in todo.to_open],
             )
-    upserted = _upsert_health(erp, health) if health is not None else 0
+    upserted = upsert_health(erp, health) if health is not None else 0
     erp.execute(
         """
         insert into erp.sink_progress (ingest_seq, mz_timestamp, as_of, synced_at)
@@ -223,7 +220,9 @@ def _apply(
     return SyncResult(len(todo.to_open), len(todo.to_close), upserted, ingest_seq, mz_timestamp)
 
 
-def _is_behind(erp: psycopg.Connection, ingest_seq: int | None, mz_timestamp: Decimal | None):
+def _is_behind(
+    erp: psycopg.Connection, ingest_seq: int | None, mz_timestamp: Decimal | None
+) -> bool:
     """Whether the ERP already holds a later moment than this one: applying an older snapshot
     after a newer one would reopen or close requests the newer one settled."""
     row = erp.execute("select ingest_seq, mz_timestamp from erp.sink_progress").fetchone()
@@ -233,44 +232,6 @@ def _is_behind(erp: psycopg.Connection, ingest_seq: int | None, mz_timestamp: De
     return (ingest_seq is not None and done_seq is not None and done_seq > ingest_seq) or (
         mz_timestamp is not None and done_ts is not None and done_ts > mz_timestamp
     )
-
-
-def _upsert_health(erp: psycopg.Connection, health: Iterable[tuple]) -> int:
-    """Write the health rows that changed; return how many were inserted or updated."""
-    erp.execute(
-        sql.SQL(
-            "create temp table health_in on commit drop as"
-            " select {} from erp.inventory_health_live with no data"
-        ).format(_columns(HEALTH_KEYED))
-    )
-    with erp.cursor() as cur:
-        with cur.copy(
-            sql.SQL("copy health_in ({}) from stdin").format(_columns(HEALTH_KEYED))
-        ) as copy:
-            for row in health:
-                copy.write_row(row)
-        cur.execute(
-            sql.SQL(
-                """
-                insert into erp.inventory_health_live as t ({cols}, updated_at)
-                select {cols}, now() from health_in
-                on conflict (sku_id, location_id) do update set {sets}, updated_at = now()
-                where ({old}) is distinct from ({new})
-                """
-            ).format(
-                cols=_columns(HEALTH_KEYED),
-                sets=sql.SQL(", ").join(
-                    sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in HEALTH_COLUMNS
-                ),
-                old=sql.SQL(", ").join(
-                    sql.SQL("t.{}").format(sql.Identifier(c)) for c in HEALTH_COMPARED
-                ),
-                new=sql.SQL(", ").join(
-                    sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in HEALTH_COMPARED
-                ),
-            )
-        )
-        return cur.rowcount
 
 
 def _columns(names: Sequence[str]) -> sql.Composable:
