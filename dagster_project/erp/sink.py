@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -70,21 +71,19 @@ def sync_once(
     are opened from `settings` and closed again."""
     if (inventory is None or erp is None) and settings is None:
         raise ValueError("sync_once needs settings or both connections")
-    own_inventory = connect(settings) if inventory is None else None
-    own_erp = connect_erp(settings) if erp is None else None
-    try:
-        snapshot = read_inventory(inventory or own_inventory)
+    with ExitStack() as stack:
+        if inventory is None:
+            inventory = stack.enter_context(connect(settings))
+        if erp is None:
+            erp = stack.enter_context(connect_erp(settings))
+        snapshot = read_inventory(inventory)
         return apply_snapshot(
-            erp or own_erp,
+            erp,
             snapshot.alerts,
             health=snapshot.health,
             ingest_seq=snapshot.ingest_seq,
             as_of=snapshot.as_of,
         )
-    finally:
-        for conn in (own_inventory, own_erp):
-            if conn is not None:
-                conn.close()
 
 
 def read_inventory(conn: psycopg.Connection) -> InventorySnapshot:
