@@ -3,7 +3,7 @@ the platform database, with the offending rows in each outcome."""
 
 from dagster_project.quality.outcome import CheckOutcome, ExpectationOutcome
 from dagster_project.quality.runner import SuiteError, run_suite
-from dagster_project.quality.suites import EXPECTATIONS_DIR, StoredSuite, load_suite
+from dagster_project.quality.suites import EXPECTATIONS_DIR, StoredSuite, load_suite, suite_notes
 
 __all__ = [
     "EXPECTATIONS_DIR",
@@ -13,4 +13,5 @@ __all__ = [
     "SuiteError",
     "load_suite",
     "run_suite",
+    "suite_notes",
 ]

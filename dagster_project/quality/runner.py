@@ -10,13 +10,6 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import great_expectations as gx
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
-
 from dagster_project.db import database_url
 from dagster_project.quality.outcome import CheckOutcome, ExpectationOutcome
 from dagster_project.quality.suites import load_suite
@@ -35,6 +28,13 @@ def run_suite(
 ) -> CheckOutcome:
     """Validate `expectations/<suite_name>.json` against the table its meta names (or `table`,
     as `schema.table`); `parameters` fill the suite's `$PARAMETER` references."""
+    import great_expectations as gx  # see load_suite
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
     stored = load_suite(suite_name)
     schema, name = table.split(".", 1) if table else (stored.schema, stored.table)
     context = gx.get_context(
@@ -49,18 +49,27 @@ def run_suite(
         # GE suggests its Postgres datasource, which refuses URLs it cannot parse; the generic
         # SQL one takes any SQLAlchemy URL.
         warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
-        source = context.data_sources.add_sql("inventory", connection_string=_engine_url(settings))
-    asset = source.add_table_asset(name, table_name=name, schema_name=schema)
-    batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
-    # COMPLETE gives the offending rows themselves; outcomes keep only the first ROW_CAP.
-    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
-    if stored.key:
-        result_format["unexpected_index_column_names"] = list(stored.key)
-    result = batch.validate(
-        stored.suite,
-        result_format=result_format,
-        expectation_parameters=dict(parameters or {}),
-    )
+        source = context.data_sources.add_sql(
+            "inventory",
+            connection_string=_engine_url(settings),
+            # GE wants the schema on the connection rather than on the table asset
+            kwargs={"connect_args": {"options": f"-c search_path={schema}"}},
+        )
+    try:
+        asset = source.add_table_asset(name, table_name=name)
+        batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
+        # COMPLETE gives the offending rows themselves; outcomes keep only the first ROW_CAP.
+        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        if stored.key:
+            result_format["unexpected_index_column_names"] = list(stored.key)
+        result = batch.validate(
+            stored.suite,
+            result_format=result_format,
+            expectation_parameters=dict(parameters or {}),
+        )
+    finally:
+        # GE keeps the engine and its pooled connections alive past the context
+        source.get_execution_engine().engine.dispose()
     for r in result.results:
         if error := _raised(r.exception_info):
             raise SuiteError(

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import great_expectations as gx
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 
@@ -26,7 +28,9 @@ class StoredSuite:
 
 def load_suite(name: str) -> StoredSuite:
     """A suite by file name; raises if any expectation in the file is not valid."""
-    data = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+    import great_expectations as gx  # 3 s to import: only when a suite runs, not at defs load
+
+    data = read_suite_json(name)
     meta = data.get("meta", {})
     schema, _, table = meta["table"].partition(".")
     suite = gx.ExpectationSuite(**data)
@@ -35,3 +39,12 @@ def load_suite(name: str) -> StoredSuite:
     if len(suite.expectations) != len(data["expectations"]):
         raise ValueError(f"suite {name}: some expectations are not valid, see the GE log")
     return StoredSuite(suite=suite, schema=schema, table=table, key=tuple(meta.get("key", ())))
+
+
+def read_suite_json(name: str) -> dict:
+    return json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+
+
+def suite_notes(name: str) -> str:
+    """What the suite checks and why, as its file says, without importing GE."""
+    return read_suite_json(name).get("notes", "")

@@ -1,0 +1,1 @@
+"""Data quality: asset checks that run the Great Expectations suites in `expectations/`."""

@@ -1,0 +1,109 @@
+"""Asset checks on the marts and landing tables, one stored GE suite each.
+
+Null or repeated keys are errors that block what reads the mart (the ERP sink); stock anomalies,
+spikes, staleness and unknown SKUs are warnings for a planner to review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+
+from dagster_project.quality import CheckOutcome, run_suite, suite_notes
+from dagster_project.quality.resources import InventoryDatabase
+
+Parameters = Callable[[InventoryDatabase], dict[str, Any]]
+
+
+def _no_parameters(_: InventoryDatabase) -> dict[str, Any]:
+    return {}
+
+
+def _received_after(db: InventoryDatabase) -> dict[str, Any]:
+    return {"received_after": datetime.now(UTC) - timedelta(minutes=db.freshness_max_age_minutes)}
+
+
+def check_result(
+    outcome: CheckOutcome, severity: dg.AssetCheckSeverity, extra: dict[str, Any] | None = None
+) -> dg.AssetCheckResult:
+    metadata: dict[str, Any] = {
+        "suite": outcome.suite,
+        "table": outcome.table,
+        "unexpected_count": outcome.unexpected_count,
+        "expectations": dg.MetadataValue.md(outcome.summary_markdown()),
+        **(extra or {}),
+    }
+    if not outcome.passed:
+        metadata["offending_rows"] = dg.MetadataValue.md(outcome.rows_markdown())
+    return dg.AssetCheckResult(passed=outcome.passed, severity=severity, metadata=metadata)
+
+
+def suite_check(
+    asset: dg.AssetKey,
+    suite: str,
+    name: str,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.WARN,
+    parameters: Parameters = _no_parameters,
+) -> dg.AssetChecksDefinition:
+    # an ERROR check blocks the asset's downstream; a WARN check only reports
+    blocking = severity == dg.AssetCheckSeverity.ERROR
+
+    @dg.asset_check(asset=asset, name=name, blocking=blocking, description=suite_notes(suite))
+    def _check(inventory_db: InventoryDatabase) -> dg.AssetCheckResult:
+        values = parameters(inventory_db)
+        outcome = run_suite(inventory_db.settings(), suite, values)
+        return check_result(outcome, severity, _limits(values))
+
+    return _check
+
+
+def _limits(parameters: dict[str, Any]) -> dict[str, Any]:
+    return {k: dg.MetadataValue.text(str(v)) for k, v in parameters.items()}
+
+
+def _checks() -> list[dg.AssetChecksDefinition]:
+    position = dg.AssetKey(["inventory_position"])
+    checks = [
+        suite_check(position, "on_hand_is_never_negative", "on_hand_is_never_negative"),
+        suite_check(
+            position,
+            "held_and_reserved_never_exceed_on_hand",
+            "held_and_reserved_never_exceed_on_hand",
+        ),
+        suite_check(
+            dg.AssetKey(["movement_anomalies"]),
+            "no_movement_spikes_in_last_day",
+            "no_movement_spikes_in_last_day",
+        ),
+        suite_check(dg.AssetKey(["landing", "wms_events"]), "no_unknown_skus", "no_unknown_skus"),
+    ]
+    for source in ("wms_events", "mes_events", "order_lines"):
+        checks.append(
+            suite_check(
+                dg.AssetKey(["landing", source]),
+                f"{source}_is_fresh",
+                f"{source}_is_fresh",
+                parameters=_received_after,
+            )
+        )
+    for mart in ("inventory_position", "inventory_health", "reorder_alerts"):
+        checks.append(
+            suite_check(
+                dg.AssetKey([mart]),
+                f"{mart}_keys_are_unique_and_not_null",
+                "keys_are_unique_and_not_null",
+                severity=dg.AssetCheckSeverity.ERROR,
+            )
+        )
+    return checks
+
+
+quality_checks = _checks()
+
+defs = dg.Definitions(
+    asset_checks=quality_checks,
+    resources={"inventory_db": InventoryDatabase()},
+)
