@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from dagster_project.stream import StreamWorker, WorkerConfig, read_progress

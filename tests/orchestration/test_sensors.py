@@ -1,0 +1,131 @@
+"""Sensors evaluated against the embedded database and a real (ephemeral) Dagster instance."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import dagster as dg
+import pytest
+
+from dagster_project.defs.alerts.sensors import check_failure_alert_sensor
+from dagster_project.defs.inventory.sensors import reference_data_sensor
+from dagster_project.defs.stream.sensors import KEPT_CURRENT, stream_worker_sensor
+from dagster_project.stream import StreamWorker, WorkerConfig, read_progress
+from tests.erp.inventory import ingest_wms, load_params, wms
+
+
+@pytest.fixture
+def instance():
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+def alerts(conn) -> list[tuple[str, str]]:
+    return conn.execute("select kind, subject from ops.alerts order by alert_id").fetchall()
+
+
+def test_no_heartbeat_raises_one_alert_per_outage(conn, instance, monkeypatch):
+    monkeypatch.setenv("INVENTORY_STREAM_AUTOSTART", "0")
+    first = stream_worker_sensor(dg.build_sensor_context(instance=instance))
+    assert json.loads(first.cursor)["down"] is True
+    again = stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+    assert again.asset_events == []
+    assert alerts(conn) == [("stream_worker_down", "stream")]
+
+
+def test_progress_is_observed_on_every_mart_it_keeps_current(
+    conn, settings, instance, reset_erp, tmp_path
+):
+    reset_erp()
+    load_params(conn, tmp_path)
+    ingest_wms(conn, wms("E1", "receipt", 30), wms("E2", "issue", -24))
+    worker = StreamWorker(settings, WorkerConfig(refresh_every=0))
+    worker.tick()
+    worker.close()
+
+    result = stream_worker_sensor(dg.build_sensor_context(instance=instance))
+
+    assert {e.asset_key for e in result.asset_events} == set(KEPT_CURRENT)
+    metadata = result.asset_events[0].metadata
+    assert metadata["refreshed_seq"].value == 2 and metadata["lag_events"].value == 0
+    assert metadata["requests_opened"].value == 1
+    # nothing new: the next evaluation records nothing
+    again = stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+    assert again.asset_events == []
+
+
+def test_a_worker_far_behind_raises_an_alert(conn, settings, instance, reset_erp, monkeypatch):
+    reset_erp()
+    worker = StreamWorker(settings, WorkerConfig(refresh_every=0))
+    worker.tick()
+    worker.close()
+    ingest_wms(conn, wms("E1", "receipt", 30))
+    # the event waits for the next refresh; any wait counts as far behind here
+    monkeypatch.setattr("dagster_project.defs.stream.sensors.BEHIND_AFTER_SECONDS", -1.0)
+
+    result = stream_worker_sensor(dg.build_sensor_context(instance=instance))
+
+    assert json.loads(result.cursor)["behind"] is True
+    assert result.asset_events[0].metadata["lag_events"].value == 1
+    assert alerts(conn) == [("stream_worker_behind", "stream")]
+
+
+@pytest.mark.slow
+def test_the_sensor_starts_a_worker_that_is_not_running(conn, instance, monkeypatch):
+    monkeypatch.setenv("INVENTORY_STREAM_AUTOSTART", "1")
+    stream_worker_sensor(dg.build_sensor_context(instance=instance))
+    deadline = time.monotonic() + 120
+    while (progress := read_progress(conn)) is None:
+        assert time.monotonic() < deadline, "the worker never reported a heartbeat"
+        time.sleep(0.5)
+    assert progress.heartbeat_age() < 30
+    # SIGTERM stops it at the end of its tick (it is this process's child: reap it)
+    os.kill(progress.pid, signal.SIGTERM)
+    while os.waitpid(progress.pid, os.WNOHANG) == (0, 0):
+        assert time.monotonic() < deadline, "the worker did not stop on SIGTERM"
+        time.sleep(0.2)
+
+
+def test_new_reference_data_requests_one_health_refresh(conn, instance, tmp_path):
+    assert isinstance(
+        reference_data_sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason
+    )
+    load_params(conn, tmp_path)
+    request = reference_data_sensor(dg.build_sensor_context(instance=instance))
+    assert isinstance(request, dg.RunRequest) and request.run_key.startswith("reference-")
+    context = dg.build_sensor_context(instance=instance, cursor=request.tags["reference_loaded_at"])
+    assert isinstance(reference_data_sensor(context), dg.SkipReason)
+
+
+@dg.asset(key=["marts", "reorder_alerts"])
+def planted_alerts() -> None:
+    """Stands in for the mart: the check below judges a key condition it is told to."""
+
+
+@dg.asset_check(asset=planted_alerts, blocking=True)
+def keys_are_unique(context) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=os.environ["PLANTED_KEYS_OK"] == "1")
+
+
+def test_a_failed_blocking_check_alerts_and_holds_the_erp_feed_until_it_passes(
+    conn, instance, monkeypatch
+):
+    defs = dg.Definitions(assets=[planted_alerts], asset_checks=[keys_are_unique])
+    check = "marts/reorder_alerts:keys_are_unique"
+
+    monkeypatch.setenv("PLANTED_KEYS_OK", "0")
+    dg.materialize([planted_alerts, keys_are_unique], instance=instance, raise_on_error=False)
+    context = dg.build_sensor_context(instance=instance, definitions=defs)
+    check_failure_alert_sensor(context)
+    assert alerts(conn) == [("check_failed", check)]
+    assert conn.execute("select check_name from ops.sink_holds").fetchall() == [(check,)]
+
+    monkeypatch.setenv("PLANTED_KEYS_OK", "1")
+    dg.materialize([planted_alerts, keys_are_unique], instance=instance)
+    context = dg.build_sensor_context(instance=instance, definitions=defs, cursor=context.cursor)
+    check_failure_alert_sensor(context)
+    assert conn.execute("select count(*) from ops.sink_holds").fetchone()[0] == 0
+    assert len(alerts(conn)) == 1
