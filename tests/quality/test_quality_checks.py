@@ -123,12 +123,12 @@ def rows_text(evaluation: dg.AssetCheckEvaluation) -> str:
 
 
 ALL_CHECKS = {
-    ("inventory_position", "on_hand_is_never_negative"),
-    ("inventory_position", "held_and_reserved_never_exceed_on_hand"),
-    ("inventory_position", "keys_are_unique_and_not_null"),
-    ("inventory_health", "keys_are_unique_and_not_null"),
-    ("reorder_alerts", "keys_are_unique_and_not_null"),
-    ("movement_anomalies", "no_movement_spikes_in_last_day"),
+    ("marts/inventory_position", "on_hand_is_never_negative"),
+    ("marts/inventory_position", "held_and_reserved_never_exceed_on_hand"),
+    ("marts/inventory_position", "keys_are_unique_and_not_null"),
+    ("marts/inventory_health", "keys_are_unique_and_not_null"),
+    ("marts/reorder_alerts", "keys_are_unique_and_not_null"),
+    ("marts/movement_anomalies", "no_movement_spikes_in_last_day"),
     ("landing/wms_events", "no_unknown_skus"),
     ("landing/wms_events", "wms_events_is_fresh"),
     ("landing/mes_events", "mes_events_is_fresh"),
@@ -148,21 +148,21 @@ def test_an_issue_bigger_than_stock_fails_on_hand_with_that_row(plant: Plant):
     # S2@L2 holds 50; issuing 80 leaves -30
     plant([wms("X1", "issue", "S2", "L2", -80, timedelta(hours=5))])
     evaluations = run_checks("on_hand_is_never_negative", "held_and_reserved_never_exceed_on_hand")
-    failed = evaluations["inventory_position", "on_hand_is_never_negative"]
+    failed = evaluations["marts/inventory_position", "on_hand_is_never_negative"]
     assert not failed.passed
     assert failed.severity == dg.AssetCheckSeverity.WARN
     assert failed.metadata["unexpected_count"].value == 1
     assert "| S2 | L2 | -30 |" in rows_text(failed)
     assert "S1" not in rows_text(failed)
     # nothing is held or reserved at S2@L2: the negative stock is reported once
-    assert evaluations["inventory_position", "held_and_reserved_never_exceed_on_hand"].passed
+    assert evaluations["marts/inventory_position", "held_and_reserved_never_exceed_on_hand"].passed
 
 
 def test_a_hold_larger_than_on_hand_fails_the_hold_check(plant: Plant):
     # S2@L2: on hand 50, held 60
     plant([wms("X2", "hold", "S2", "L2", 60, timedelta(hours=5))])
     failed = run_checks("held_and_reserved_never_exceed_on_hand")[
-        "inventory_position", "held_and_reserved_never_exceed_on_hand"
+        "marts/inventory_position", "held_and_reserved_never_exceed_on_hand"
     ]
     assert not failed.passed
     assert failed.metadata["unexpected_count"].value == 1
@@ -179,7 +179,7 @@ def test_a_huge_movement_in_the_last_day_fails_the_spike_check(plant: Plant):
         ]
     )
     failed = run_checks("no_movement_spikes_in_last_day")[
-        "movement_anomalies", "no_movement_spikes_in_last_day"
+        "marts/movement_anomalies", "no_movement_spikes_in_last_day"
     ]
     assert not failed.passed
     assert failed.metadata["unexpected_count"].value == 1
@@ -191,7 +191,7 @@ def test_a_huge_movement_in_the_last_day_fails_the_spike_check(plant: Plant):
 def test_a_spike_older_than_a_day_passes(plant: Plant):
     plant([wms("OLD", "receipt", "S1", "L1", 4000, timedelta(days=1, seconds=1))])
     assert run_checks("no_movement_spikes_in_last_day")[
-        "movement_anomalies", "no_movement_spikes_in_last_day"
+        "marts/movement_anomalies", "no_movement_spikes_in_last_day"
     ].passed
 
 
@@ -234,7 +234,7 @@ def test_a_repeated_key_fails_with_error_and_blocks_what_reads_the_mart(
         "create view marts.inventory_health as select * from marts.inventory_health_once"
         " union all select * from marts.inventory_health_once"
     )
-    health = dg.AssetKey(["inventory_health"])
+    health = dg.AssetKey(["marts", "inventory_health"])
     erp_feed_ran = []
 
     @dg.asset(key=health)

@@ -30,3 +30,20 @@ def test_a_suite_that_cannot_run_raises_instead_of_failing(
     # raw.wms_events has no on_hand_qty: a broken check, not bad data
     with pytest.raises(SuiteError, match="on_hand_qty"):
         run_suite(settings, "on_hand_is_never_negative", table="raw.wms_events")
+
+
+def test_every_check_is_on_an_asset_the_project_defines_once(settings: Settings):
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+    from dagster_project.defs.quality.checks import quality_checks
+
+    loaded = defs()
+    defined = set()
+    for asset in loaded.assets or []:
+        defined |= set(asset.keys) if isinstance(asset, dg.AssetsDefinition) else {asset.key}
+    ours = [key for check in quality_checks for key in check.check_keys]
+    found = [key for check in loaded.asset_checks or [] for key in check.check_keys]
+    assert {key.asset_key for key in ours} <= defined
+    assert sorted(k for k in found if k in ours) == sorted(ours)
+    assert "inventory_db" in loaded.resources

@@ -64,8 +64,17 @@ def _limits(parameters: dict[str, Any]) -> dict[str, Any]:
     return {k: dg.MetadataValue.text(str(v)) for k, v in parameters.items()}
 
 
+def mart(name: str) -> dg.AssetKey:
+    # dagster-dbt puts a model's custom schema (`+schema: marts`) in front of its name
+    return dg.AssetKey(["marts", name])
+
+
+def landing(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", table])
+
+
 def _checks() -> list[dg.AssetChecksDefinition]:
-    position = dg.AssetKey(["inventory_position"])
+    position = mart("inventory_position")
     checks = [
         suite_check(position, "on_hand_is_never_negative", "on_hand_is_never_negative"),
         suite_check(
@@ -74,26 +83,26 @@ def _checks() -> list[dg.AssetChecksDefinition]:
             "held_and_reserved_never_exceed_on_hand",
         ),
         suite_check(
-            dg.AssetKey(["movement_anomalies"]),
+            mart("movement_anomalies"),
             "no_movement_spikes_in_last_day",
             "no_movement_spikes_in_last_day",
         ),
-        suite_check(dg.AssetKey(["landing", "wms_events"]), "no_unknown_skus", "no_unknown_skus"),
+        suite_check(landing("wms_events"), "no_unknown_skus", "no_unknown_skus"),
     ]
     for source in ("wms_events", "mes_events", "order_lines"):
         checks.append(
             suite_check(
-                dg.AssetKey(["landing", source]),
+                landing(source),
                 f"{source}_is_fresh",
                 f"{source}_is_fresh",
                 parameters=_received_after,
             )
         )
-    for mart in ("inventory_position", "inventory_health", "reorder_alerts"):
+    for name in ("inventory_position", "inventory_health", "reorder_alerts"):
         checks.append(
             suite_check(
-                dg.AssetKey([mart]),
-                f"{mart}_keys_are_unique_and_not_null",
+                mart(name),
+                f"{name}_keys_are_unique_and_not_null",
                 "keys_are_unique_and_not_null",
                 severity=dg.AssetCheckSeverity.ERROR,
             )
