@@ -44,14 +44,16 @@ def check_result(
 def suite_check(
     asset: dg.AssetKey,
     suite: str,
-    name: str,
+    name: str | None = None,
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.WARN,
     parameters: Parameters = _no_parameters,
 ) -> dg.AssetChecksDefinition:
     # an ERROR check blocks the asset's downstream; a WARN check only reports
     blocking = severity == dg.AssetCheckSeverity.ERROR
 
-    @dg.asset_check(asset=asset, name=name, blocking=blocking, description=suite_notes(suite))
+    @dg.asset_check(
+        asset=asset, name=name or suite, blocking=blocking, description=suite_notes(suite)
+    )
     def _check(inventory_db: InventoryDatabase) -> dg.AssetCheckResult:
         values = parameters(inventory_db)
         outcome = run_suite(inventory_db.settings(), suite, values)
@@ -76,27 +78,14 @@ def landing(table: str) -> dg.AssetKey:
 def _checks() -> list[dg.AssetChecksDefinition]:
     position = mart("inventory_position")
     checks = [
-        suite_check(position, "on_hand_is_never_negative", "on_hand_is_never_negative"),
-        suite_check(
-            position,
-            "held_and_reserved_never_exceed_on_hand",
-            "held_and_reserved_never_exceed_on_hand",
-        ),
-        suite_check(
-            mart("movement_anomalies"),
-            "no_movement_spikes_in_last_day",
-            "no_movement_spikes_in_last_day",
-        ),
-        suite_check(landing("wms_events"), "no_unknown_skus", "no_unknown_skus"),
+        suite_check(position, "on_hand_is_never_negative"),
+        suite_check(position, "held_and_reserved_never_exceed_on_hand"),
+        suite_check(mart("movement_anomalies"), "no_movement_spikes_in_last_day"),
+        suite_check(landing("wms_events"), "no_unknown_skus"),
     ]
     for source in ("wms_events", "mes_events", "order_lines"):
         checks.append(
-            suite_check(
-                landing(source),
-                f"{source}_is_fresh",
-                f"{source}_is_fresh",
-                parameters=_received_after,
-            )
+            suite_check(landing(source), f"{source}_is_fresh", parameters=_received_after)
         )
     for name in ("inventory_position", "inventory_health", "reorder_alerts"):
         checks.append(
