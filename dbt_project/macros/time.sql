@@ -12,7 +12,7 @@
     {%- if var('as_of', none) -%}
         '{{ var('as_of') }}'::timestamptz
     {%- else -%}
-        (select as_of from intermediate.refresh_clock)
+        (select as_of from {{ state_schema() }}.refresh_clock)
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,0 +1,20 @@
+"""When the nightly validation runs: INVENTORY_VALIDATION_CRON, default 02:30 UTC."""
+
+import os
+
+import dagster as dg
+
+from dagster_project.defs.validation.assets import SHADOW_MARTS
+
+nightly_validation_job = dg.define_asset_job(
+    "nightly_validation_job",
+    selection=dg.AssetSelection.assets(SHADOW_MARTS),
+    description="Rebuild every mart from all events and compare it with the live marts.",
+)
+
+nightly_full_validation_schedule = dg.ScheduleDefinition(
+    job=nightly_validation_job,
+    cron_schedule=os.environ.get("INVENTORY_VALIDATION_CRON", "30 2 * * *"),
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
