@@ -71,22 +71,33 @@ final as (
         sqrt(demand_var_per_day) as demand_std_per_day,
         coalesce(reorder_point_override, units_sold_7d * lead_time_days / 7 + safety_stock)
             as reorder_point,
-        case when units_sold_7d > 0 then available_qty * 7 / units_sold_7d end as days_of_cover
+        {{ days_of_cover('available_qty', 'units_sold_7d') }} as days_of_cover
     from stocked
 ),
 
 health as (
     select
         final.*,
-        case
-            when available_qty <= 0 then 'stockout'
-            when available_qty <= safety_stock then 'below_safety_stock'
-            when available_qty <= reorder_point then 'reorder_now'
-            when days_of_cover > max_days_of_cover then 'overstock'
-            else 'healthy'
-        end as inventory_status
+        {{ inventory_status('available_qty', 'safety_stock', 'reorder_point', 'days_of_cover', 'max_days_of_cover') }}
+            as inventory_status
     from final
 )
 
 select * from health
+{%- endmacro %}
+
+
+{# The stock-dependent part of health, shared with the read-time update of stored rows. #}
+{% macro days_of_cover(available_qty, units_sold_7d) -%}
+    case when {{ units_sold_7d }} > 0 then {{ available_qty }} * 7 / {{ units_sold_7d }} end
+{%- endmacro %}
+
+{% macro inventory_status(available_qty, safety_stock, reorder_point, days_of_cover, max_days_of_cover) -%}
+    case
+            when {{ available_qty }} <= 0 then 'stockout'
+            when {{ available_qty }} <= {{ safety_stock }} then 'below_safety_stock'
+            when {{ available_qty }} <= {{ reorder_point }} then 'reorder_now'
+            when {{ days_of_cover }} > {{ max_days_of_cover }} then 'overstock'
+            else 'healthy'
+        end
 {%- endmacro %}

@@ -22,11 +22,18 @@
     {%- endfor %}
 {%- endmacro %}
 
-{# Join the delta `d` to the stored rows `t` of the same key. #}
+{#
+    Join the delta `d` to the stored rows `t` of the same key: one lookup in the key's index
+    per delta row, so the cost follows the delta rather than the size of the stored table
+    (left to itself the planner hashes the whole table).
+#}
 {% macro join_stored(key) -%}
     {% if incremental_run() %}
-    left join {{ this }} as t
-        on {% for column in key %}t.{{ column }} = d.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+    left join lateral (
+        select * from {{ this }} as s
+        where {% for column in key %}s.{{ column }} = d.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+        offset 0
+    ) as t on true
     {% endif %}
 {%- endmacro %}
 

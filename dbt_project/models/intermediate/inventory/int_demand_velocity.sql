@@ -5,6 +5,7 @@
         indexes=[
             {'columns': ['sku_id', 'location_id'], 'unique': True},
             {'columns': ['through_seq']},
+            {'columns': ['as_of']},
         ] if target.type != 'materialize' else [],
     )
 }}
@@ -75,13 +76,21 @@ demand as (
         c.order_id,
         c.quantity,
         floor(extract(epoch from {{ as_of() }} - c.order_ts) / 86400)::integer as days_ago
-    from {{ ref('int_order_lines_current') }} as c
     {% if incremental_run() %}
-    join (select distinct sku_id, location_id from affected) as a
-        on a.sku_id = c.sku_id and a.location_id = c.location_id
-    {% endif %}
+    from (select distinct sku_id, location_id from affected) as a
+    -- per affected pair, an index range over its own lines, not the whole window's
+    cross join lateral (
+        select * from {{ ref('int_order_lines_current') }} as l
+        where l.sku_id = a.sku_id and l.location_id = a.location_id
+            and l.status = 'completed'
+            and {{ in_window('l.order_ts', 28) }}
+        offset 0
+    ) as c
+    {% else %}
+    from {{ ref('int_order_lines_current') }} as c
     where c.status = 'completed'
         and {{ in_window('c.order_ts', 28) }}
+    {% endif %}
     {% endif %}
 ),
 

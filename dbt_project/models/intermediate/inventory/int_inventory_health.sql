@@ -7,7 +7,8 @@
 {#
     Health of every position, current on every read: stock counts every committed event, demand
     is as of the last refresh. On Postgres the stored health of the last refresh is used for the
-    pairs without events since, and only the others are computed here.
+    pairs without events since; for the others only the stock and what follows from it (cover,
+    status) are computed here, and the whole row only for pairs not stored yet.
 #}
 
 {% if target.type == 'materialize' %}
@@ -16,26 +17,85 @@
 
 {% else %}
 
+{%- set policy_columns = [
+    'units_sold_7d', 'demand_rate_per_day', 'demand_var_per_day', 'has_location_row',
+    'lead_time_days', 'lead_time_std_days', 'service_level', 'reorder_point_override',
+    'safety_stock_override', 'order_qty', 'order_multiple', 'min_order_qty',
+    'review_period_days', 'max_days_of_cover', 'safety_stock', 'demand_std_per_day',
+    'reorder_point',
+] -%}
+
 with
 
-since_refresh as (
-    select distinct sku_id, location_id
-    from {{ ref('stg_landing__wms_events') }}
+events_since_refresh as (
+    select * from {{ ref('stg_landing__wms_events') }}
     where ingest_seq > (
         select coalesce(max(through_seq), 0) from {{ ref('int_position_totals') }}
     )
 ),
 
+-- the events since the refresh, read once, summed per pair
+since_refresh as materialized (
+    {{ position_sums('events_since_refresh') }}
+),
+
+-- the stock of those pairs now: as inventory_position computes it, for these pairs only
 moved as materialized (
-    select p.*
-    from {{ ref('inventory_position') }} as p
-    join since_refresh as s on s.sku_id = p.sku_id and s.location_id = p.location_id
+    select
+        s.sku_id,
+        s.location_id,
+        coalesce(t.on_hand_qty, 0) + s.on_hand_qty as on_hand_qty,
+        coalesce(t.on_hand_qty, 0) + s.on_hand_qty
+            - (coalesce(t.held_qty, 0) + s.held_qty)
+            - (coalesce(t.reserved_qty, 0) + s.reserved_qty) as available_qty
+    from since_refresh as s
+    left join {{ ref('int_position_totals') }} as t
+        on t.sku_id = s.sku_id and t.location_id = s.location_id
+),
+
+params_now as (
+    select max(loaded_at) as loaded_at from {{ source('landing', 'sku_params') }}
+),
+
+-- A stored pair's policy (demand as of the refresh, parameters, safety stock, reorder point)
+-- does not depend on its stock: only the stock, the cover and the status move with new events.
+restocked as (
+    select
+        h.sku_id,
+        h.location_id,
+        m.on_hand_qty,
+        m.available_qty,
+        {%- for column in policy_columns %}
+        h.{{ column }},
+        {%- endfor %}
+        {{ days_of_cover('m.available_qty', 'h.units_sold_7d') }} as days_of_cover,
+        {{ inventory_status(
+            'm.available_qty', 'h.safety_stock', 'h.reorder_point',
+            days_of_cover('m.available_qty', 'h.units_sold_7d'), 'h.max_days_of_cover',
+        ) }} as inventory_status,
+        h.params_loaded_at,
+        h.positions_seq
+    from moved as m
+    join {{ ref('int_inventory_health_stored') }} as h
+        on h.sku_id = m.sku_id and h.location_id = m.location_id
+    where h.params_loaded_at is not distinct from (select loaded_at from params_now)
+),
+
+-- pairs not stored yet, or stored before the parameters were reloaded: computed in full
+unstored as (
+    select m.*
+    from moved as m
+    where not exists (
+        select 1 from {{ ref('int_inventory_health_stored') }} as h
+        where h.sku_id = m.sku_id and h.location_id = m.location_id
+            and h.params_loaded_at is not distinct from (select loaded_at from params_now)
+    )
 ),
 
 recomputed as (
     -- the same columns as the stored rows
-    select h.*, null::timestamptz as params_loaded_at
-    from ({{ health_rows('moved') }}) as h
+    select h.*, null::timestamptz as params_loaded_at, null::bigint as positions_seq
+    from ({{ health_rows('unstored') }}) as h
 ),
 
 stored as (
@@ -48,6 +108,8 @@ stored as (
 ),
 
 final as (
+    select * from restocked
+    union all
     select * from recomputed
     union all
     select * from stored

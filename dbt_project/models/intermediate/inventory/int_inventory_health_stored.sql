@@ -2,14 +2,20 @@
     config(
         enabled=target.type != 'materialize',
         unique_key=['sku_id', 'location_id'],
-        indexes=[{'columns': ['sku_id', 'location_id'], 'unique': True}],
+        indexes=[
+            {'columns': ['sku_id', 'location_id'], 'unique': True},
+            {'columns': ['positions_seq']},
+            {'columns': ['params_loaded_at']},
+        ],
     )
 }}
 
 {#
     Health per pair as of the last refresh, so that a read computes it only for the pairs with
-    events since (int_inventory_health). A refresh recomputes the pairs whose totals or demand it
-    changed and the pairs not stored yet; all pairs when the parameters were reloaded.
+    events since (int_inventory_health). A refresh recomputes the pairs whose totals changed since
+    the stored rows were computed (positions_seq: the totals' through_seq they have seen), the
+    pairs whose demand this run changed, and all pairs when the parameters were reloaded. Each
+    set is read through an index, so the work follows the pairs that changed.
 #}
 
 -- depends_on: {{ ref('int_position_totals') }}
@@ -17,50 +23,38 @@
 
 with
 
-totals as (
-    select
-        sku_id,
-        location_id,
-        on_hand_qty,
-        on_hand_qty - held_qty - reserved_qty as available_qty
-    from {{ ref('int_position_totals') }}
-),
-
 {% if incremental_run() %}
 params_loaded as (
     select max(loaded_at) as loaded_at from {{ source('landing', 'sku_params') }}
 ),
 
 affected as (
-    -- the rows each model wrote last: re-judging a pair twice is harmless
+    -- re-judging a pair twice is harmless
     select sku_id, location_id from {{ ref('int_position_totals') }}
-    where through_seq = (select max(through_seq) from {{ ref('int_position_totals') }})
+    where through_seq > (select coalesce(max(positions_seq), 0) from {{ this }})
     union
+    -- the rows this run's demand model wrote
     select sku_id, location_id from {{ ref('int_demand_velocity') }}
-    where through_seq = (select max(through_seq) from {{ ref('int_demand_velocity') }})
-        and as_of = (select max(as_of) from {{ ref('int_demand_velocity') }})
+    where as_of = {{ as_of() }}
+        and through_seq = (select max(through_seq) from {{ ref('int_demand_velocity') }})
     union
-    select t.sku_id, t.location_id from totals as t
-    where not exists (
-        select 1 from {{ this }} as h
-        where h.sku_id = t.sku_id and h.location_id = t.location_id
-    )
-    union
-    select sku_id, location_id from totals
+    select sku_id, location_id from {{ ref('int_position_totals') }}
     where (select loaded_at from params_loaded)
         > (select coalesce(max(params_loaded_at), '-infinity') from {{ this }})
 ),
+{% endif %}
 
 positions as (
-    select t.*
-    from totals as t
+    select
+        t.sku_id,
+        t.location_id,
+        t.on_hand_qty,
+        t.on_hand_qty - t.held_qty - t.reserved_qty as available_qty
+    from {{ ref('int_position_totals') }} as t
+    {% if incremental_run() %}
     join affected as a on a.sku_id = t.sku_id and a.location_id = t.location_id
+    {% endif %}
 ),
-{% else %}
-positions as (
-    select * from totals
-),
-{% endif %}
 
 health as (
     {{ health_rows('positions') }}
@@ -69,7 +63,8 @@ health as (
 final as (
     select
         health.*,
-        (select max(loaded_at) from {{ source('landing', 'sku_params') }}) as params_loaded_at
+        (select max(loaded_at) from {{ source('landing', 'sku_params') }}) as params_loaded_at,
+        (select max(through_seq) from {{ ref('int_position_totals') }}) as positions_seq
     from health
 )
 

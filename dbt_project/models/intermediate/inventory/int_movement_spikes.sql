@@ -35,6 +35,7 @@ sizes as (
 ),
 
 ranked as (
+    -- in the order of the (sku_id, abs_qty) key, so both windows run without a sort
     select
         sku_id,
         abs_qty,
@@ -95,7 +96,7 @@ final as (
     -- the judged SKU itself, so its old spikes are replaced even when it has none now
     select
         null, sku_id, null, null, null::timestamptz, null::numeric, null::numeric, null::numeric
-    from (select distinct sku_id from sizes) as judged
+    from typical as judged
     {% endif %}
 )
 
