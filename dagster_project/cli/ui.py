@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -76,6 +77,18 @@ def stop_all(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
+def stop_started_worker(settings: Settings) -> None:
+    """Stop the stream worker that the sensor started for this UI, if it still runs."""
+    from dagster_project.defs.stream.sensors import worker_pid_file
+
+    pid_file = worker_pid_file(settings)
+    if not pid_file.exists():
+        return
+    with contextlib.suppress(ProcessLookupError, ValueError):
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    pid_file.unlink(missing_ok=True)
+
+
 def ui(
     host: Annotated[str, typer.Option(help="address to bind (default: this machine only)")] = (
         "127.0.0.1"
@@ -98,3 +111,4 @@ def ui(
         pass
     finally:
         stop_all(processes)
+        stop_started_worker(settings)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -39,8 +40,15 @@ select received_at from raw.wms_events where ingest_seq > %s order by ingest_seq
 """
 
 
+def worker_pid_file(settings) -> Path:
+    return settings.runtime_dir / "stream.pid"
+
+
 def start_worker() -> int:
-    """Start `inventory stream` detached, logging into the state folder; return its pid."""
+    """Start `inventory stream` detached, logging into the state folder; return its pid.
+
+    The pid is kept in the state folder so that `inventory ui` stops the worker it brought up,
+    and leaves alone one that an operator started on their own."""
     settings = get_settings()
     log_dir = settings.state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -53,6 +61,7 @@ def start_worker() -> int:
             start_new_session=True,
             env={**os.environ, "INVENTORY_HOME": str(settings.state_dir)},
         )
+    worker_pid_file(settings).write_text(str(process.pid))
     return process.pid
 
 

@@ -13,6 +13,7 @@ nightly_validation_job = dg.define_asset_job(
 )
 
 nightly_full_validation_schedule = dg.ScheduleDefinition(
+    name="nightly_full_validation_schedule",
     job=nightly_validation_job,
     cron_schedule=os.environ.get("INVENTORY_VALIDATION_CRON", "30 2 * * *"),
     execution_timezone="UTC",

@@ -1,0 +1,124 @@
+"""The one entry point loads every asset, check, sensor, schedule and job, and all of it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.transform import DBT_PROJECT_DIR
+from tests.erp.inventory import ingest_wms, load_params, wms
+
+LANDING = ["wms_events", "mes_events", "order_lines", "physical_counts"] + [
+    "skus",
+    "sku_params",
+    "uom_conversions",
+]
+QUALITY_CHECKS = {
+    "marts/inventory_position:on_hand_is_never_negative",
+    "marts/inventory_position:held_and_reserved_never_exceed_on_hand",
+    "marts/movement_anomalies:no_movement_spikes_in_last_day",
+    "landing/wms_events:no_unknown_skus",
+    "landing/wms_events:wms_events_is_fresh",
+    "landing/mes_events:mes_events_is_fresh",
+    "landing/order_lines:order_lines_is_fresh",
+    "marts/inventory_position:keys_are_unique_and_not_null",
+    "marts/inventory_health:keys_are_unique_and_not_null",
+    "marts/reorder_alerts:keys_are_unique_and_not_null",
+    "validation/shadow_marts:live_marts_equal_a_full_rebuild",
+}
+
+
+def dbt_models() -> dict[str, str]:
+    """Model name -> layer, read from the dbt project's files (Materialize-only ones aside)."""
+    models = {}
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.sql"):
+        layer = path.relative_to(DBT_PROJECT_DIR / "models").parts[0]
+        if layer != "materialize":
+            models[Path(path).stem] = layer
+    return models
+
+
+@pytest.fixture(scope="module")
+def defs(database) -> dg.Definitions:
+    from dagster_project.definitions import defs
+
+    return defs()
+
+
+def test_every_dbt_model_is_an_asset_grouped_by_its_layer(defs):
+    graph = defs.resolve_asset_graph()
+    for name, layer in dbt_models().items():
+        node = graph.get(dg.AssetKey([layer, name]))
+        assert node.group_name == layer, name
+
+
+def test_landing_tables_erp_tables_and_the_validation_are_assets(defs):
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {f"landing/{t}" for t in LANDING} <= keys
+    assert {
+        "erp/replenishment_requests",
+        "erp/inventory_health_live",
+        "erp/stock_adjustments",
+    } <= keys
+    assert "validation/shadow_marts" in keys
+    staging = graph.get(dg.AssetKey(["staging", "stg_landing__wms_events"]))
+    assert dg.AssetKey(["landing", "wms_events"]) in staging.parent_keys
+    feed = graph.get(dg.AssetKey(["erp", "replenishment_requests"]))
+    assert dg.AssetKey(["marts", "reorder_alerts"]) in feed.parent_keys
+
+
+def test_checks_sensors_schedules_and_jobs(defs):
+    graph = defs.resolve_asset_graph()
+    checks = {k.to_user_string() for k in graph.asset_check_keys}
+    assert checks >= QUALITY_CHECKS
+    # dbt's data tests on keys become checks on the models they test
+    assert any(c.startswith("marts/inventory_position:unique_key_columns") for c in checks)
+    blocking = {k for k in graph.asset_check_keys if graph.get_check_spec(k).blocking}
+    assert {k.to_user_string() for k in blocking} >= {
+        "marts/reorder_alerts:keys_are_unique_and_not_null"
+    }
+    assert {s.name for s in defs.sensors} >= {
+        "stream_worker_sensor",
+        "reference_data_sensor",
+        "check_failure_alert_sensor",
+    }
+    assert {s.name for s in defs.schedules} >= {"nightly_full_validation_schedule"}
+    assert {"reference_refresh_job", "nightly_validation_job"} <= {j.name for j in defs.jobs}
+
+
+@pytest.mark.slow
+def test_every_asset_and_check_materializes_in_process(conn, settings, defs, reset_erp, tmp_path):
+    from dagster_project.erp.database import connect_erp
+
+    reset_erp()
+    load_params(conn, tmp_path)
+    ingest_wms(conn, wms("E1", "receipt", 30), wms("E2", "issue", -24))
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance)
+
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    expected = {f"{layer}/{name}" for name, layer in dbt_models().items()}
+    expected |= {
+        "erp/replenishment_requests",
+        "erp/inventory_health_live",
+        "validation/shadow_marts",
+    }
+    assert materialized == expected
+    evaluations = {
+        e.asset_check_key.to_user_string(): e for e in result.get_asset_check_evaluations()
+    }
+    assert set(evaluations) >= QUALITY_CHECKS
+    assert [k for k, e in evaluations.items() if not e.passed] == []
+    # S1 at L1: 6 available against a static reorder point of 10, in lots of 5
+    with connect_erp(settings) as erp:
+        requests = erp.execute(
+            "select sku_id, suggested_order_qty from erp.replenishment_requests"
+            " where status = 'open'"
+        ).fetchall()
+    assert requests == [("S1", 5)]

@@ -1,0 +1,83 @@
+"""`inventory ui` serves Dagster on 127.0.0.1 only, with its home in the state folder, and its
+daemon brings up the stream worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dagster_project.stream import read_progress
+
+ASSETS_QUERY = '{"query": "{ assetNodes { assetKey { path } } }"}'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a socket listening on `port` (state 0A in /proc/net/tcp)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if int(hex_port, 16) == port and state == "0A":
+                found.add(address)
+    return found
+
+
+@pytest.mark.slow
+def test_ui_serves_the_assets_on_loopback_and_starts_the_worker(conn, settings, reset_erp):
+    reset_erp()
+    port = free_port()
+    env = {**os.environ, "INVENTORY_STREAM_AUTOSTART": "1"}
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "dagster_project.cli", "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        body = None
+        while body is None:
+            assert ui.poll() is None, ui.stderr.read().decode()
+            assert time.monotonic() < deadline, "the webserver never answered"
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql",
+                    data=ASSETS_QUERY.encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                body = json.load(urllib.request.urlopen(request, timeout=5))
+            except OSError:
+                time.sleep(1)
+        paths = {"/".join(n["assetKey"]["path"]) for n in body["data"]["assetNodes"]}
+        assert {"marts/reorder_alerts", "landing/wms_events", "erp/replenishment_requests"} <= paths
+        assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
+        assert (settings.state_dir / "dagster" / "dagster.yaml").exists()
+        # the daemon evaluates the stream sensor, which starts the worker
+        while (progress := read_progress(conn)) is None or progress.refreshes == 0:
+            assert time.monotonic() < deadline, "the daemon never started the stream worker"
+            time.sleep(1)
+    finally:
+        ui.send_signal(signal.SIGINT)
+        ui.wait(timeout=60)
+    # the worker exits (a zombie until its parent reaps it counts as gone)
+    status = Path(f"/proc/{progress.pid}/status")
+    deadline = time.monotonic() + 30
+    while status.exists() and "State:\tZ" not in status.read_text():
+        assert time.monotonic() < deadline, "the worker the UI brought up still runs"
+        time.sleep(0.5)
