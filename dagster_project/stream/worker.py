@@ -50,22 +50,21 @@ class WorkerAlreadyRunning(RuntimeError):
     """Another stream worker holds this database."""
 
 
-def _default_refresh(settings: Settings) -> None:
-    from dagster_project.transform import refresh
-
-    refresh(settings)
-
-
 class StreamWorker:
     def __init__(
         self,
         settings: Settings,
         config: WorkerConfig | None = None,
         *,
-        refresh: Callable[[Settings], object] = _default_refresh,
+        refresh: Callable[[], object] | None = None,
     ):
         self.settings = settings
         self.config = config or WorkerConfig()
+        if refresh is None:
+            from dagster_project.transform import Refresher
+
+            # parses the project once: a refresh then costs the SQL, not dbt's start-up
+            refresh = Refresher(settings).refresh
         self._refresh = refresh
         self._erp = None
         self.stop_event = threading.Event()
@@ -111,7 +110,7 @@ class StreamWorker:
                 with refresh_lock(self.settings, wait=False) as taken:
                     if taken:
                         started = time.perf_counter()
-                        self._refresh(self.settings)
+                        self._refresh()
                         p = replace(
                             p,
                             refreshed_seq=seq,

@@ -81,7 +81,7 @@ def test_only_one_worker_runs_against_a_database(conn, settings, worker):
 def test_a_failing_tick_is_recorded_and_the_worker_goes_on(conn, settings, reset_erp):
     reset_erp()
 
-    def broken_refresh(_settings):
+    def broken_refresh():
         raise RuntimeError("dbt is unhappy")
 
     w = StreamWorker(settings, WorkerConfig(refresh_every=0), refresh=broken_refresh)
