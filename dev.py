@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         setup()
     elif task == "demo":
         setup()
-        run(BIN / "inventory", "demo", *rest)
+        run(BIN / "inventory", "demo", "--serve", *rest)
     elif task == "test":
         setup()
         run(BIN / "python", "-m", "pytest", *rest)

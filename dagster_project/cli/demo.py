@@ -136,8 +136,17 @@ def _scrap_table(conn: psycopg.Connection) -> Table:
 def demo(
     seed: Annotated[int, typer.Option(help="simulation seed")] = 42,
     orders_per_day: Annotated[int, typer.Option(help="order lines per day (volume)")] = 400,
+    serve: Annotated[
+        bool,
+        typer.Option(help="then keep the plant running: Dagster UI, stream worker, live events"),
+    ] = False,
+    port: Annotated[int, typer.Option(help="--serve: the Dagster UI's port")] = 3000,
+    rate: Annotated[float, typer.Option(help="--serve: live events per second")] = 50.0,
 ) -> None:
-    """Start the database, simulate a week of a plant, ingest it, and summarise what landed."""
+    """Start the database, simulate a week of a plant, ingest it, and summarise what landed.
+
+    With --serve, go on live until Ctrl-C: the Dagster UI on 127.0.0.1, whose daemon starts the
+    stream worker, and the simulator feeding new events into the database."""
     settings = get_settings()
     folder = settings.state_dir / "demo"
     cfg = SimConfig(seed=seed, orders_per_day=orders_per_day)
@@ -166,3 +175,7 @@ def demo(
         "Next: `inventory quarantine list`, `inventory refresh`, "
         "`psql \"$(inventory db url)\" -c 'select * from marts.reorder_alerts'`."
     )
+    if serve:
+        from dagster_project.cli.live import serve_live
+
+        serve_live(settings, port=port, rate=rate)

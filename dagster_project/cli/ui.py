@@ -77,6 +77,15 @@ def stop_all(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
+def interrupt_on_sigterm() -> None:
+    """Stop on SIGTERM as on Ctrl-C, so the child processes are stopped too."""
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def stop_started_worker(settings: Settings) -> None:
     """Stop the stream worker that the sensor started for this UI, if it still runs."""
     from dagster_project.defs.stream.sensors import worker_pid_file
@@ -103,6 +112,7 @@ def ui(
         f"Dagster UI on http://{host}:{port} (DAGSTER_HOME {settings.state_dir / 'dagster'}); "
         f"logs in {settings.state_dir / 'logs'}. Ctrl-C stops it."
     )
+    interrupt_on_sigterm()
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(1)

@@ -1,0 +1,67 @@
+"""The demo's live part: the Dagster UI and daemon, the stream worker, and a simulated feed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from dagster_project.cli.common import err
+from dagster_project.cli.ui import interrupt_on_sigterm, start_ui, stop_all, stop_started_worker
+from dagster_project.db import connect
+from dagster_project.erp.database import connect_erp, ensure_erp
+from dagster_project.settings import Settings
+from dagster_project.stream import committed_seq, read_progress
+
+WHERE_TO_CLICK = """\
+[bold]Live:[/bold] Dagster on http://127.0.0.1:{port} — the plant keeps running until Ctrl-C.
+  • Lineage: Assets → "View lineage": landing → staging → intermediate → marts → erp.
+  • The worker's progress: Assets → marts/reorder_alerts → Events: an observation each time the
+    worker's refresh moves (committed_seq, refreshed_seq, lag_events, lag_seconds).
+  • Checks: Assets → marts/inventory_position → Checks; run them with "Materialize" on the marts.
+  • Sensors and schedules: Automation (stream_worker_sensor started the worker;
+    nightly_full_validation_schedule compares the marts with a full rebuild).
+  • Alerts raised: psql "$(inventory db url)" -c 'select * from ops.alerts'
+"""
+
+
+def _status(settings: Settings) -> str:
+    with connect(settings) as conn, connect_erp(settings) as erp:
+        seq = committed_seq(conn)
+        progress = read_progress(conn)
+        (open_requests,) = erp.execute(
+            "select count(*) from erp.replenishment_requests where status = 'open'"
+        ).fetchone()
+    if progress is None:
+        return f"committed ingest_seq {seq:,}; waiting for the daemon to start the stream worker"
+    return (
+        f"committed ingest_seq {seq:,} · marts refreshed to {progress.refreshed_seq:,} "
+        f"({progress.refreshes} refreshes, last {progress.last_refresh_seconds or 0:.1f} s) · "
+        f"ERP: {open_requests:,} open replenishment requests"
+    )
+
+
+def serve_live(settings: Settings, *, port: int, rate: float) -> None:
+    ensure_erp(settings)
+    processes = start_ui(settings, "127.0.0.1", port)
+    log_dir = settings.state_dir / "logs"
+    with open(log_dir / "simulate-live.log", "ab") as log_file:
+        feeder = subprocess.Popen(
+            [sys.executable, "-m", "dagster_project.cli", "simulate", "--live"]
+            + ["--rate", str(rate)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    processes.append(feeder)
+    err.print(WHERE_TO_CLICK.format(port=port))
+    interrupt_on_sigterm()
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(10)
+            err.print(_status(settings))
+        err.print(f"[red]a live process exited: see the logs in {log_dir}[/red]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_all(processes)
+        stop_started_worker(settings)
