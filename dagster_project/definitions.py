@@ -1,12 +1,10 @@
 """The one entry point: `dagster dev -m dagster_project.definitions` loads every domain in defs/."""
 
-from __future__ import annotations
+from pathlib import Path
 
 import dagster as dg
-
-import dagster_project.defs
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_defs(defs_root=dagster_project.defs)
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
