@@ -34,6 +34,10 @@ events_since_refresh as (
     )
 ),
 
+{#- The planner cannot know how few events follow the refresh (their bound is a subquery), so
+    it would hash whole tables to join a handful of pairs: the lookups below are written as
+    per-pair index lookups (lateral ... offset 0) instead. #}
+
 -- the events since the refresh, read once, summed per pair
 since_refresh as materialized (
     {{ position_sums('events_since_refresh') }}
@@ -49,47 +53,58 @@ moved as materialized (
             - (coalesce(t.held_qty, 0) + s.held_qty)
             - (coalesce(t.reserved_qty, 0) + s.reserved_qty) as available_qty
     from since_refresh as s
-    left join {{ ref('int_position_totals') }} as t
-        on t.sku_id = s.sku_id and t.location_id = s.location_id
+    left join lateral (
+        select * from {{ ref('int_position_totals') }} as p
+        where p.sku_id = s.sku_id and p.location_id = s.location_id
+        offset 0
+    ) as t on true
 ),
 
-params_now as (
+params_now as materialized (
     select max(loaded_at) as loaded_at from {{ source('landing', 'sku_params') }}
+),
+
+-- each moved pair's stored row, when it was computed with the parameters loaded now
+moved_stored as materialized (
+    select m.sku_id, m.location_id, m.on_hand_qty, m.available_qty, h.is_stored, h.stored_row
+    from moved as m
+    left join lateral (
+        select true as is_stored, h as stored_row
+        from {{ ref('int_inventory_health_stored') }} as h
+        where h.sku_id = m.sku_id and h.location_id = m.location_id
+            and h.params_loaded_at is not distinct from (select loaded_at from params_now)
+        offset 0
+    ) as h on true
 ),
 
 -- A stored pair's policy (demand as of the refresh, parameters, safety stock, reorder point)
 -- does not depend on its stock: only the stock, the cover and the status move with new events.
 restocked as (
     select
-        h.sku_id,
-        h.location_id,
+        m.sku_id,
+        m.location_id,
         m.on_hand_qty,
         m.available_qty,
         {%- for column in policy_columns %}
-        h.{{ column }},
+        (m.stored_row).{{ column }},
         {%- endfor %}
-        {{ days_of_cover('m.available_qty', 'h.units_sold_7d') }} as days_of_cover,
+        {{ days_of_cover('m.available_qty', '(m.stored_row).units_sold_7d') }} as days_of_cover,
         {{ inventory_status(
-            'm.available_qty', 'h.safety_stock', 'h.reorder_point',
-            days_of_cover('m.available_qty', 'h.units_sold_7d'), 'h.max_days_of_cover',
+            'm.available_qty', '(m.stored_row).safety_stock', '(m.stored_row).reorder_point',
+            days_of_cover('m.available_qty', '(m.stored_row).units_sold_7d'),
+            '(m.stored_row).max_days_of_cover',
         ) }} as inventory_status,
-        h.params_loaded_at,
-        h.positions_seq
-    from moved as m
-    join {{ ref('int_inventory_health_stored') }} as h
-        on h.sku_id = m.sku_id and h.location_id = m.location_id
-    where h.params_loaded_at is not distinct from (select loaded_at from params_now)
+        (m.stored_row).params_loaded_at,
+        (m.stored_row).positions_seq
+    from moved_stored as m
+    where m.is_stored
 ),
 
 -- pairs not stored yet, or stored before the parameters were reloaded: computed in full
-unstored as (
-    select m.*
-    from moved as m
-    where not exists (
-        select 1 from {{ ref('int_inventory_health_stored') }} as h
-        where h.sku_id = m.sku_id and h.location_id = m.location_id
-            and h.params_loaded_at is not distinct from (select loaded_at from params_now)
-    )
+unstored as materialized (
+    select sku_id, location_id, on_hand_qty, available_qty
+    from moved_stored
+    where is_stored is null
 ),
 
 recomputed as (
@@ -101,10 +116,8 @@ recomputed as (
 stored as (
     select h.*
     from {{ ref('int_inventory_health_stored') }} as h
-    where not exists (
-        select 1 from since_refresh as s
-        where s.sku_id = h.sku_id and s.location_id = h.location_id
-    )
+    -- a hashed lookup in the few moved pairs, not a hash of every stored row
+    where (h.sku_id, h.location_id) not in (select sku_id, location_id from since_refresh)
 ),
 
 final as (
