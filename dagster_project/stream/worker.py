@@ -1,10 +1,12 @@
 """`inventory stream`: apply new events to the marts and feed the ERP, continuously.
 
-One tick: read the newest committed ingest_seq; when events arrived and the last refresh is
-`refresh_every` seconds old (or `idle_refresh_every` passed, so the time windows move), refresh
-the stored state incrementally; then sync the ERP feed from the marts, which already count every
-committed event when read; then record progress in `ops.stream_progress` for Dagster to observe.
-A Dagster run per tick would cost 20-60 s; this loop costs what the refresh and the sync cost.
+Two loops share one progress record. The refresh loop (the main thread, where dbt runs) reads
+the newest committed ingest_seq and, when events arrived and the last refresh is `refresh_every`
+seconds old (or `idle_refresh_every` passed, so the time windows move), refreshes the stored
+state incrementally. The sync loop (a thread) feeds the ERP from the marts every tick: they
+count every committed event when read, so a request need not wait for a refresh, and a refresh
+in progress does not hold the feed up. Progress goes to `ops.stream_progress` for Dagster.
+A Dagster run per tick would cost 20-60 s; these loops cost what a refresh and a sync cost.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+
+import psycopg
 
 from dagster_project.db import connect
 from dagster_project.db.locks import STREAM_LOCK, advisory_lock, refresh_lock
@@ -50,6 +54,10 @@ class WorkerAlreadyRunning(RuntimeError):
     """Another stream worker holds this database."""
 
 
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 class StreamWorker:
     def __init__(
         self,
@@ -66,9 +74,11 @@ class StreamWorker:
             # parses the project once: a refresh then costs the SQL, not dbt's start-up
             refresh = Refresher(settings).refresh
         self._refresh = refresh
-        self._erp = None
         self.stop_event = threading.Event()
+        self._lock = threading.Lock()  # guards self.progress, self._errors and self.conn
+        self._errors: dict[str, str | None] = {}
         self.conn = connect(settings)
+        self._sync_conns: tuple[psycopg.Connection, psycopg.Connection] | None = None
         now = datetime.now(UTC)
         previous = read_progress(self.conn, self.config.name)
         self.progress = Progress(
@@ -87,6 +97,8 @@ class StreamWorker:
             last_error=None,
         )
 
+    # -- the two steps -------------------------------------------------------------------------
+
     def _refresh_due(self, seq: int, now: datetime) -> bool:
         last = self.progress.last_refresh_at
         if last is None:
@@ -96,90 +108,135 @@ class StreamWorker:
             return age >= self.config.refresh_every
         return age >= self.config.idle_refresh_every
 
-    def tick(self) -> TickResult:
+    def refresh_step(self) -> tuple[int, bool, str | None]:
+        """Refresh when due; return the committed seq, whether it refreshed, and any error."""
         now = datetime.now(UTC)
-        seq = committed_seq(self.conn)
-        p = replace(self.progress, committed_seq=seq, heartbeat_at=now, last_error=None)
-        refreshed = synced = False
-        opened = closed = 0
-        held: tuple[str, ...] = ()
-        error = None
+        with self._lock:
+            seq = committed_seq(self.conn)
+            self._update(committed_seq=seq)
+        if not self._refresh_due(seq, now):
+            return seq, False, None
         try:
-            if self._refresh_due(seq, now):
-                # a nightly validation holds the lock for a while: skip, the reads stay current
-                with refresh_lock(self.settings, wait=False) as taken:
-                    if taken:
-                        started = time.perf_counter()
-                        self._refresh()
-                        p = replace(
-                            p,
-                            refreshed_seq=seq,
-                            last_refresh_at=now,
-                            last_refresh_seconds=time.perf_counter() - started,
-                            refreshes=p.refreshes + 1,
-                        )
-                        refreshed = True
-            if self.config.sync_erp:
-                held = tuple(
-                    r[0]
-                    for r in self.conn.execute(
-                        "select check_name from ops.sink_holds order by 1"
-                    ).fetchall()
-                )
-                if held:
-                    error = f"ERP feed held by failed check(s): {', '.join(held)}"
-                else:
-                    result = self._sync()
-                    opened, closed = result.opened, result.closed
-                    p = replace(
-                        p,
-                        synced_seq=result.ingest_seq or p.synced_seq,
-                        requests_opened=p.requests_opened + opened,
-                        requests_closed=p.requests_closed + closed,
+            # a nightly validation holds the lock for a while: skip, the reads stay current
+            with refresh_lock(self.settings, wait=False) as taken:
+                if not taken:
+                    return seq, False, None
+                started = time.perf_counter()
+                self._refresh()
+                with self._lock:
+                    self._update(
+                        refreshed_seq=seq,
+                        last_refresh_at=now,
+                        last_refresh_seconds=time.perf_counter() - started,
+                        refreshes=self.progress.refreshes + 1,
                     )
-                    synced = True
-        except Exception as exc:  # the loop must outlive a bad tick; Dagster sees last_error
-            log.exception("stream tick failed")
-            self._close_erp()  # reconnect on the next tick
-            error = f"{type(exc).__name__}: {exc}"
-        self.progress = replace(p, last_error=error)
-        write_progress(self.conn, self.progress)
-        return TickResult(seq, refreshed, synced, opened, closed, held, error)
+                return seq, True, None
+        except Exception as exc:  # the loop must outlive a bad refresh; Dagster sees last_error
+            log.exception("refresh failed")
+            return seq, False, _error(exc)
+
+    def sync_step(self) -> tuple[bool, int, int, tuple[str, ...], str | None]:
+        """Feed the ERP unless a failed blocking check holds it: synced, opened, closed, holds,
+        error."""
+        try:
+            inventory, erp = self._connections()
+            held = tuple(
+                r[0]
+                for r in inventory.execute(
+                    "select check_name from ops.sink_holds order by 1"
+                ).fetchall()
+            )
+            if held:
+                return False, 0, 0, held, f"ERP feed held by failed check(s): {', '.join(held)}"
+            from dagster_project.erp.sink import sync_once
+
+            result = sync_once(inventory=inventory, erp=erp)
+        except Exception as exc:
+            log.exception("ERP sync failed")
+            self._close_sync_connections()  # reconnect on the next tick
+            return False, 0, 0, (), _error(exc)
+        with self._lock:
+            self._update(
+                synced_seq=result.ingest_seq or self.progress.synced_seq,
+                requests_opened=self.progress.requests_opened + result.opened,
+                requests_closed=self.progress.requests_closed + result.closed,
+            )
+        return True, result.opened, result.closed, (), None
+
+    def tick(self) -> TickResult:
+        """One refresh step and one sync step, in turn (run() runs them side by side)."""
+        seq, refreshed, refresh_error = self.refresh_step()
+        synced, opened, closed, held, sync_error = (
+            self.sync_step() if self.config.sync_erp else (False, 0, 0, (), None)
+        )
+        self.record("refresh", refresh_error)
+        self.record("sync", sync_error)
+        return TickResult(seq, refreshed, synced, opened, closed, held, self.progress.last_error)
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _update(self, **changes) -> None:
+        self.progress = replace(self.progress, **changes)
+
+    def record(self, loop: str, error: str | None) -> None:
+        """Write the progress with the latest outcome of `loop` (refresh or sync): an error
+        stays visible until that loop succeeds, whatever the other loop does meanwhile."""
+        with self._lock:
+            self._errors[loop] = error
+            errors = [e for e in self._errors.values() if e]
+            self._update(heartbeat_at=datetime.now(UTC), last_error="; ".join(errors) or None)
+            write_progress(self.conn, self.progress)
+
+    def _connections(self) -> tuple[psycopg.Connection, psycopg.Connection]:
+        if self._sync_conns is None:
+            from dagster_project.erp.database import connect_erp, ensure_erp
+
+            ensure_erp(self.settings)
+            self._sync_conns = (connect(self.settings), connect_erp(self.settings))
+        return self._sync_conns
+
+    def _close_sync_connections(self) -> None:
+        if self._sync_conns is not None:
+            for conn in self._sync_conns:
+                conn.close()
+            self._sync_conns = None
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _every_tick(self, loop: str, step: Callable[[], str | None]) -> None:
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            self.record(loop, step())
+            self.stop_event.wait(max(0.0, self.config.poll_seconds - (time.monotonic() - started)))
 
     def run(self, max_ticks: int | None = None) -> None:
-        """Tick until stopped (SIGTERM, SIGINT, stop_event) or after max_ticks."""
+        """Run until stopped (SIGTERM, SIGINT, stop_event); with max_ticks, tick that often."""
         with advisory_lock(self.settings, STREAM_LOCK, wait=False) as taken:
             if not taken:
                 raise WorkerAlreadyRunning("another stream worker is running against this database")
-            ticks = 0
-            while not self.stop_event.is_set():
-                started = time.monotonic()
-                self.tick()
-                ticks += 1
-                if max_ticks is not None and ticks >= max_ticks:
-                    break
-                self.stop_event.wait(
-                    max(0.0, self.config.poll_seconds - (time.monotonic() - started))
+            if max_ticks is not None:
+                for _ in range(max_ticks):
+                    self.tick()
+                return
+            syncer = None
+            if self.config.sync_erp:
+                syncer = threading.Thread(
+                    target=self._every_tick,
+                    args=("sync", lambda: self.sync_step()[-1]),
+                    daemon=True,
                 )
-
-    def _sync(self):
-        from dagster_project.erp.database import connect_erp, ensure_erp
-        from dagster_project.erp.sink import sync_once
-
-        if self._erp is None:
-            ensure_erp(self.settings)
-            self._erp = connect_erp(self.settings)
-        return sync_once(inventory=self.conn, erp=self._erp)
-
-    def _close_erp(self) -> None:
-        if self._erp is not None:
-            self._erp.close()
-            self._erp = None
+                syncer.start()
+            try:
+                self._every_tick("refresh", lambda: self.refresh_step()[-1])
+            finally:
+                self.stop_event.set()
+                if syncer is not None:
+                    syncer.join(timeout=60)
 
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop_event.set())
 
     def close(self) -> None:
-        self._close_erp()
+        self._close_sync_connections()
         self.conn.close()

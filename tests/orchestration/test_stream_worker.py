@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from dagster_project.stream import StreamWorker, WorkerConfig, read_progress
@@ -89,5 +92,28 @@ def test_a_failing_tick_is_recorded_and_the_worker_goes_on(conn, settings, reset
         tick = w.tick()
     finally:
         w.close()
-    assert tick.error == "RuntimeError: dbt is unhappy"
-    assert read_progress(conn).last_error == "RuntimeError: dbt is unhappy"
+    # the sync then finds no marts either: both are reported
+    assert tick.error.startswith("RuntimeError: dbt is unhappy; ")
+    assert read_progress(conn).last_error == tick.error
+
+
+def test_running_it_refreshes_and_feeds_the_erp_side_by_side(conn, settings, worker, tmp_path):
+    load_params(conn, tmp_path)
+    ingest_wms(conn, wms("E1", "receipt", 30))
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 120
+        while (p := read_progress(conn)) is None or p.refreshes == 0:
+            assert time.monotonic() < deadline, "no refresh"
+            time.sleep(0.2)
+        ingest_wms(conn, wms("E2", "issue", -24))
+        # the request comes from the read-time tail: no refresh needs to happen for it
+        while open_requests(settings) != [("S1", "L1", 5)]:
+            assert time.monotonic() < deadline, "no request"
+            time.sleep(0.2)
+    finally:
+        worker.stop_event.set()
+        runner.join(timeout=60)
+    assert not runner.is_alive()
+    assert read_progress(conn).requests_opened == 1
