@@ -20,9 +20,21 @@ def stream(
     poll: Annotated[float, typer.Option(help="seconds between ticks (ERP sync)")] = 0.5,
     ticks: Annotated[int | None, typer.Option(help="stop after this many ticks")] = None,
     erp: Annotated[bool, typer.Option(help="feed the ERP tables")] = True,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="postgres: refresh and sync here; materialize: follow reorder_alerts on "
+            "Materialize (MZ_* variables, as in profiles.yml) with SUBSCRIBE"
+        ),
+    ] = "postgres",
 ) -> None:
     """Apply new events to the marts and feed the ERP until stopped (Ctrl-C or SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if engine == "materialize":
+        follow_materialize()
+        return
+    if engine != "postgres":
+        raise fail(f"--engine {engine!r}: postgres or materialize")
     ready_connection().close()
     config = WorkerConfig(poll_seconds=poll, refresh_every=refresh_every, sync_erp=erp)
     worker = StreamWorker(get_settings(), config)
@@ -41,3 +53,30 @@ def stream(
         f"stopped at ingest_seq {p.committed_seq:,}: {p.refreshes} refreshes, "
         f"{p.requests_opened} requests opened, {p.requests_closed} closed"
     )
+
+
+def follow_materialize() -> None:
+    """Materialize keeps the marts current itself; only the ERP feed needs a process. Not run by
+    the tests: there is no Materialize server where they run."""
+    import contextlib
+    import os
+
+    import psycopg
+
+    from dagster_project.erp.database import connect_erp, ensure_erp
+    from dagster_project.erp.sink import subscribe_loop
+
+    settings = get_settings()
+    ensure_erp(settings)
+    mz = psycopg.connect(
+        host=os.environ.get("MZ_HOST", "127.0.0.1"),
+        port=int(os.environ.get("MZ_PORT", "6875")),
+        user=os.environ.get("MZ_USER", "materialize"),
+        password=os.environ.get("MZ_PASSWORD", ""),
+        dbname=os.environ.get("MZ_DATABASE", "materialize"),
+        sslmode=os.environ.get("MZ_SSLMODE", "disable"),
+        autocommit=True,
+    )
+    err.print("following marts.reorder_alerts on Materialize into the ERP (Ctrl-C stops)")
+    with mz, connect_erp(settings) as erp, contextlib.suppress(KeyboardInterrupt):
+        subscribe_loop(mz, erp)
