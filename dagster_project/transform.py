@@ -78,10 +78,27 @@ create table if not exists intermediate.refresh_clock (
 """
 
 
+# State models that only add up rows of one landing table after their own through_seq: with no
+# such rows a run of theirs changes nothing (int_demand_velocity also moves with as_of, so it
+# is not listed). Checked through the landing tables' primary key, one index probe each.
+SOURCE_ONLY_MODELS = {
+    "int_wip_totals": "raw.mes_events",
+    "int_scrap_hourly": "raw.mes_events",
+    "int_order_lines_current": "raw.order_lines",
+}
+
+
 def _request_as_of(settings: Settings, as_of: datetime) -> bool:
     """Leave the instant for the run's start hook (macros/refresh_log.sql), not as a dbt var:
     a var that changes on every refresh would make dbt re-parse the whole project each time.
     Return whether every mart view already exists."""
+    return _prepare_run(settings, as_of, find_idle=False)[0]
+
+
+def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[bool, list[str]]:
+    """Request the instant; return whether every mart view exists and (when asked) which of
+    SOURCE_ONLY_MODELS have nothing new to add."""
+    idle = []
     with connect(settings) as conn:
         conn.execute(CLOCK_DDL)
         conn.execute(
@@ -94,7 +111,24 @@ def _request_as_of(settings: Settings, as_of: datetime) -> bool:
         views = conn.execute(
             "select count(*) from information_schema.views where table_schema = 'marts'"
         ).fetchone()[0]
-    return views >= len(list((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")))
+        if find_idle:
+            for model, source in SOURCE_ONLY_MODELS.items():
+                table = f"intermediate.{model}"
+                if conn.execute("select to_regclass(%s)", [table]).fetchone()[0] is None:
+                    continue
+                has_new = conn.execute(
+                    f"""
+                    select exists (
+                        select 1 from {source} where ingest_seq > (
+                            select coalesce(max(through_seq), 0) from {table}
+                        )
+                    )
+                    """
+                ).fetchone()[0]
+                if not has_new:
+                    idle.append(model)
+    in_place = views >= len(list((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")))
+    return in_place, idle
 
 
 def _project_stamp() -> float:
@@ -128,14 +162,17 @@ class Refresher:
     def refresh(self, as_of: datetime | None = None, full_refresh: bool = False) -> RefreshResult:
         """Bring every mart up to date with the committed events, as of `as_of` (default: now)."""
         started = time.perf_counter()
-        views_in_place = _request_as_of(self.settings, as_of or datetime.now(UTC))
-        args = ["run", "--no-write-json"]
+        views_in_place, idle = _prepare_run(
+            self.settings, as_of or datetime.now(UTC), find_idle=not full_refresh
+        )
+        # a refresh every few seconds: no JSON artifacts, and only warnings in dbt.log (the
+        # debug log of every statement would grow by about 0.4 MB per refresh)
+        args = ["run", "--no-write-json", "--log-level-file", "warn"]
         if full_refresh:
             args.append("--full-refresh")
         elif views_in_place:
-            # Views read the state tables and the clock when queried; re-creating them on every
-            # refresh costs dbt about 50 ms each. A new version of the models needs --full-refresh.
-            args += ["--exclude", "config.materialized:view"]
+            # as in refresh(); and each dbt model costs some 50 ms even with nothing to do
+            args += ["--exclude", "config.materialized:view", *idle]
         results = _invoke(self.settings, args, manifest=self._current_manifest())
         return RefreshResult(
             as_of=as_of,
