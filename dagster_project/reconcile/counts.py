@@ -164,6 +164,7 @@ def reconcile(settings: Settings) -> ReconcileResult:
                 conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
                 conn.execute("set local timezone = 'UTC'")
                 conn.execute(READY_COUNTS)
+                conn.execute("analyze _ready")
                 conn.execute(ROUND)
                 decided = conn.execute(
                     "select decision, count(*) from _round group by decision"

@@ -8,15 +8,15 @@
     are taken out. Both sums are index lookups per count (raw.wms_events_pair_ts_idx).
 #}
 
+{#
+    The lateral subqueries read the relations themselves, not import CTEs: Postgres materialises
+    a CTE read more than once, and each count would then scan the whole history.
+#}
+
 with
 
 counts as (
     select * from {{ source('landing', 'physical_counts') }}
-),
-
-on_hand_events as (
-    select * from {{ ref('stg_landing__wms_events') }}
-    where bucket = 'on_hand'
 ),
 
 final as (
@@ -39,8 +39,9 @@ final as (
     -- planner never hashes the whole event history
     cross join lateral (
         select sum(e.qty_base) as book_qty
-        from on_hand_events as e
-        where e.sku_id = c.sku_id
+        from {{ ref('stg_landing__wms_events') }} as e
+        where e.bucket = 'on_hand'
+            and e.sku_id = c.sku_id
             and e.location_id = c.location_id
             and e.event_ts <= c.counted_at
     ) as b
@@ -49,8 +50,8 @@ final as (
         select
             sum(e.qty_base) filter (where a.count_id = c.count_id) as own_adjustment_qty,
             sum(e.qty_base) as own_and_later_adjustment_qty
-        from on_hand_events as e
-        inner join counts as a
+        from {{ ref('stg_landing__wms_events') }} as e
+        inner join {{ source('landing', 'physical_counts') }} as a
             on a.count_id = e.reference_id
             and a.sku_id = c.sku_id
             and a.location_id = c.location_id
