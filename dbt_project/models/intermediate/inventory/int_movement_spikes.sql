@@ -85,6 +85,8 @@ spikes as (
         select * from {{ ref('int_wms_movements') }} as w
         where w.sku_id = t.sku_id
             and w.abs_qty > t.threshold_qty
+            -- implied (the threshold is never below it); lets the partial index serve the lookup
+            and w.abs_qty > {{ var('spike_min_qty') }}
             and {{ in_window('w.event_ts', 28) }}
         offset 0  -- keeps it a per-SKU index lookup rather than a join over the whole window
     ) as m

@@ -5,8 +5,8 @@
         indexes=[
             {'columns': ['ingest_seq'], 'unique': True},
             {'columns': ['event_ts']},
-            {'columns': ['sku_id', 'abs_qty']},
         ] if target.type != 'materialize' else [],
+        post_hook="{{ large_movements_index() }}",
     )
 }}
 
