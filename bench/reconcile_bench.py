@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import psycopg
+from marts_bench import AS_OF, history_sql, new_events
 
 from dagster_project.db import connect, ensure_database
 from dagster_project.db.server import EmbeddedServer
@@ -28,7 +29,6 @@ from dagster_project.ingest import ingest_records
 from dagster_project.reconcile import deliver_to_erp, ensure_views, reconcile
 from dagster_project.settings import Settings
 from dagster_project.transform import CLOCK_DDL
-from marts_bench import AS_OF, history_sql, new_events
 
 
 def counts_sql(counts: int, pairs: int, first_seq: int) -> str:

@@ -74,7 +74,8 @@ select {VARIANCE_COLUMNS},
         else 'pending'
     end as decision
 from marts.count_variances
-where count_id in (select count_id from _ready)
+-- an array, not a semi-join: the filter then reaches the counts before their books are summed
+where count_id = any(array(select count_id from _ready))
 """
 
 RECORD = f"""
