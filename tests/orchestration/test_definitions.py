@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from dagster_project.ingest import ingest_records
 from dagster_project.transform import DBT_PROJECT_DIR
 from tests.erp.inventory import ingest_wms, load_params, wms
 
@@ -96,6 +98,15 @@ def test_every_asset_and_check_materializes_in_process(conn, settings, defs, res
     reset_erp()
     load_params(conn, tmp_path)
     ingest_wms(conn, wms("E1", "receipt", 30), wms("E2", "issue", -24))
+    # every source has delivered lately, so the freshness checks pass too; the order is placed,
+    # not completed, so S1 has no demand and its reorder point stays the static 10
+    now = datetime.now(UTC).isoformat()
+    mes = {"event_id": "M1", "order_id": "WO1", "sku_id": "S2", "work_center_id": "WC1"}
+    mes |= {"event_type": "start", "qty": 10, "event_ts": now}
+    assert ingest_records(conn, "mes", [mes], "test").accepted == 1
+    line = {"order_id": "SO1", "line_id": "1", "sku_id": "S1", "location_id": "L1"}
+    line |= {"quantity": 3, "status": "placed", "order_ts": now}
+    assert ingest_records(conn, "orders", [line], "test").accepted == 1
 
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.ephemeral() as instance:
@@ -108,6 +119,7 @@ def test_every_asset_and_check_materializes_in_process(conn, settings, defs, res
         "erp/replenishment_requests",
         "erp/inventory_health_live",
         "validation/shadow_marts",
+        "recon/count_reconciliation",
     }
     assert materialized == expected
     evaluations = {
