@@ -214,6 +214,7 @@ class StreamWorker:
         with advisory_lock(self.settings, STREAM_LOCK, wait=False) as taken:
             if not taken:
                 raise WorkerAlreadyRunning("another stream worker is running against this database")
+            self.record("refresh", None)  # a heartbeat before the first, possibly long, refresh
             if max_ticks is not None:
                 for _ in range(max_ticks):
                     self.tick()

@@ -27,13 +27,23 @@ def alerts(conn) -> list[tuple[str, str]]:
     return conn.execute("select kind, subject from ops.alerts order by alert_id").fetchall()
 
 
-def test_no_heartbeat_raises_one_alert_per_outage(conn, instance, monkeypatch):
+def test_no_heartbeat_raises_one_alert_per_outage(conn, settings, instance, reset_erp, monkeypatch):
     monkeypatch.setenv("INVENTORY_STREAM_AUTOSTART", "0")
     first = stream_worker_sensor(dg.build_sensor_context(instance=instance))
     assert json.loads(first.cursor)["down"] is True
     again = stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
     assert again.asset_events == []
     assert alerts(conn) == [("stream_worker_down", "stream")]
+
+    # it comes up, then its heartbeat stops again: a second outage, a second alert
+    reset_erp()
+    worker = StreamWorker(settings, WorkerConfig(refresh_every=0))
+    worker.tick()
+    worker.close()
+    up = stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor))
+    conn.execute("update ops.stream_progress set heartbeat_at = now() - interval '1 hour'")
+    stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=up.cursor))
+    assert alerts(conn) == [("stream_worker_down", "stream")] * 2
 
 
 def test_progress_is_observed_on_every_mart_it_keeps_current(

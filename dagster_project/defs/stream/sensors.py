@@ -34,6 +34,8 @@ KEPT_CURRENT = [
 
 STALE_AFTER_SECONDS = float(os.environ.get("INVENTORY_STREAM_STALE_SECONDS", "30"))
 BEHIND_AFTER_SECONDS = float(os.environ.get("INVENTORY_STREAM_BEHIND_SECONDS", "120"))
+# an observation per mart per refresh would be ~50k events a day in the instance's event log
+OBSERVE_EVERY_SECONDS = float(os.environ.get("INVENTORY_STREAM_OBSERVE_SECONDS", "60"))
 
 OLDEST_UNREFRESHED = """
 select received_at from raw.wms_events where ingest_seq > %s order by ingest_seq limit 1
@@ -44,12 +46,24 @@ def worker_pid_file(settings) -> Path:
     return settings.runtime_dir / "stream.pid"
 
 
+def _started_worker_alive(settings) -> int | None:
+    try:
+        pid = int(worker_pid_file(settings).read_text())
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, ValueError):
+        return None
+    return pid if state != "Z" else None
+
+
 def start_worker() -> int:
     """Start `inventory stream` detached, logging into the state folder; return its pid.
 
     The pid is kept in the state folder so that `inventory ui` stops the worker it brought up,
-    and leaves alone one that an operator started on their own."""
+    and leaves alone one that an operator started on their own. A worker started earlier that
+    has not reported yet (its first refresh can take a while) is left to come up."""
     settings = get_settings()
+    if (pid := _started_worker_alive(settings)) is not None:
+        return pid
     log_dir = settings.state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / "stream.log", "ab") as log_file:
@@ -90,6 +104,7 @@ def stream_worker_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
                     + (f" for {progress.heartbeat_age(now):.0f} s" if progress else ""),
                 )
             return dg.SensorResult(cursor=json.dumps({**cursor, "down": True}))
+        cursor.pop("down", None)  # it is up: the next outage alerts again
         oldest = conn.execute(OLDEST_UNREFRESHED, [progress.refreshed_seq]).fetchone()
         lag_seconds = (now - oldest[0]).total_seconds() if oldest else 0.0
         lag_events = seq - progress.refreshed_seq
@@ -115,10 +130,10 @@ def stream_worker_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         "worker_pid": progress.pid,
         "last_error": progress.last_error or "",
     }
+    moved = cursor.get("refreshed_seq") != progress.refreshed_seq
+    due = now.timestamp() - cursor.get("observed_at", 0) >= OBSERVE_EVERY_SECONDS
     events = []
-    if cursor.get("refreshed_seq") != progress.refreshed_seq or behind:
+    if (moved and due) or behind != cursor.get("behind", False):
         events = [dg.AssetObservation(asset_key=key, metadata=metadata) for key in KEPT_CURRENT]
-    return dg.SensorResult(
-        asset_events=events,
-        cursor=json.dumps({"refreshed_seq": progress.refreshed_seq, "behind": behind}),
-    )
+        cursor |= {"refreshed_seq": progress.refreshed_seq, "observed_at": now.timestamp()}
+    return dg.SensorResult(asset_events=events, cursor=json.dumps({**cursor, "behind": behind}))
