@@ -128,6 +128,7 @@ class ReconcileResult:
     posted: int = 0
     rounds: int = 0
     seconds: float = 0.0
+    round_seconds: list[float] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -161,9 +162,12 @@ def reconcile(settings: Settings) -> ReconcileResult:
     with connect(settings) as conn:
         ensure_views(settings, conn)
         while True:
+            round_started = time.perf_counter()
             with conn.transaction():
                 conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
                 conn.execute("set local timezone = 'UTC'")
+                # the previous round appended thousands of decisions: plan with them counted
+                conn.execute("analyze recon.decisions")
                 conn.execute(READY_COUNTS)
                 conn.execute("analyze _ready")
                 conn.execute(ROUND)
@@ -178,6 +182,7 @@ def reconcile(settings: Settings) -> ReconcileResult:
                 result.posted += _post(conn, "decision = 'auto_approved'")
                 result.decided.update(dict(decided))
                 result.rounds += 1
+            result.round_seconds.append(time.perf_counter() - round_started)
     result.seconds = time.perf_counter() - started
     return result
 
