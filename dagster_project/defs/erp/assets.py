@@ -31,6 +31,7 @@ def _feed_specs() -> list[dg.AssetSpec]:
 
 stock_adjustments = dg.AssetSpec(
     key=["erp", "stock_adjustments"],
+    deps=[["recon", "count_reconciliation"]],
     group_name="erp",
     kinds={"postgres"},
     description="Approved reconciliation adjustments (written by the counts reconciliation).",
