@@ -12,10 +12,7 @@ polls the ERP table every 5 ms. Uses its own state folder (`<INVENTORY_HOME>/ben
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -23,12 +20,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import fresh_state, machine
+
 from dagster_project.cli.simulate import load_directory
-from dagster_project.db import connect, ensure_database
+from dagster_project.db import connect
 from dagster_project.db.server import EmbeddedServer
 from dagster_project.erp.database import connect_erp, ensure_erp
 from dagster_project.ingest import InputFile, ingest_file, ingest_records
-from dagster_project.settings import Settings
 from dagster_project.simulate import SimConfig, generate, write_workload
 from dagster_project.stream import read_progress
 
@@ -87,14 +85,8 @@ def main() -> None:
     parser.add_argument("--warehouses", type=int, default=3)
     args = parser.parse_args()
 
-    home = Path(os.environ.get("INVENTORY_HOME", ".inventory")).resolve() / "bench-erp"
-    if home.exists():
-        EmbeddedServer(Settings(home=home)).stop()
-        shutil.rmtree(home)
-    os.environ["INVENTORY_HOME"] = str(home)
-    os.environ.pop("INVENTORY_DATABASE_URL", None)
-    settings = Settings(home=home)
-    ensure_database(settings)
+    settings = fresh_state("bench-erp")
+    home = settings.state_dir
     ensure_erp(settings)
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -174,9 +166,7 @@ def main() -> None:
 
     ms = sorted(1000 * x for x in latencies)
     p95 = ms[max(0, round(0.95 * len(ms)) - 1)]
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(machine())
     print(
         f"feed during the trials: {fed:,} events in {seconds:.0f} s = {fed / seconds:,.0f} events/s"
     )

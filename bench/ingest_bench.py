@@ -12,17 +12,15 @@ Uses its own state folder (`<INVENTORY_HOME>/bench`, default `.inventory/bench`)
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shutil
 import time
 from pathlib import Path
 
-from dagster_project.db import connect, ensure_database
+from common import fresh_state, machine
+
+from dagster_project.db import connect
 from dagster_project.db.server import EmbeddedServer
 from dagster_project.ingest import InputFile, ingest_file
 from dagster_project.ingest.readers import copy_jsonl
-from dagster_project.settings import Settings
 from dagster_project.simulate import SimConfig, generate, write_workload
 
 
@@ -50,21 +48,15 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=2_000)
     args = parser.parse_args()
 
-    home = Path(os.environ.get("INVENTORY_HOME", ".inventory")).resolve() / "bench"
-    settings = Settings(home=home, database_url=None)
-    if home.exists():
-        EmbeddedServer(settings).stop()
-        shutil.rmtree(home)
-    ensure_database(settings)
+    settings = fresh_state("bench")
+    home = settings.state_dir
 
     cfg = SimConfig(orders_per_day=args.orders_per_day, n_skus=args.skus, n_warehouses=3)
     manifest, gen_s = timed(lambda: write_workload(generate(cfg), home / "sim"))
     wms = home / "sim" / "wms_events.jsonl"
     lines = manifest["files"]["wms_events.jsonl"]["received"]
     size_mb = wms.stat().st_size / 1e6
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(machine())
     print(
         f"workload: {lines:,} WMS events, {size_mb:,.0f} MB JSON Lines (generated in {gen_s:.1f} s)"
     )

@@ -15,10 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
-import os
-import platform
 import queue
-import shutil
 import statistics
 import threading
 import time
@@ -26,8 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from common import fresh_state, machine
 
-from dagster_project.db import connect, ensure_database
+from dagster_project.db import connect
 from dagster_project.db.server import EmbeddedServer
 from dagster_project.ingest import ingest_records
 from dagster_project.settings import Settings
@@ -206,15 +204,9 @@ def main() -> None:
     parser.add_argument("--visibility-trials", type=int, default=100)
     args = parser.parse_args()
 
-    home = Path(os.environ.get("INVENTORY_HOME", ".inventory")).resolve() / "bench-marts"
-    settings = Settings(home=home, database_url=None)
-    if home.exists():
-        EmbeddedServer(settings).stop()
-        shutil.rmtree(home)
-    ensure_database(settings)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    settings = fresh_state("bench-marts")
+    home = settings.state_dir
+    print(machine())
 
     started = time.perf_counter()
     with connect(settings) as conn:

@@ -14,21 +14,17 @@ by 10% or more. Uses its own state folder (`<INVENTORY_HOME>/bench-reconcile`) a
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shutil
 import time
 from collections import Counter
-from pathlib import Path
 
 import psycopg
+from common import fresh_state, machine
 from marts_bench import AS_OF, history_sql, new_events
 
-from dagster_project.db import connect, ensure_database
+from dagster_project.db import connect
 from dagster_project.db.server import EmbeddedServer
 from dagster_project.ingest import ingest_records
 from dagster_project.reconcile import deliver_to_erp, ensure_views, reconcile
-from dagster_project.settings import Settings
 from dagster_project.transform import CLOCK_DDL
 
 
@@ -93,17 +89,8 @@ def main() -> None:
     parser.add_argument("--counts", type=int, default=100_000)
     args = parser.parse_args()
 
-    home = Path(os.environ.get("INVENTORY_HOME", ".inventory")).resolve() / "bench-reconcile"
-    settings = Settings(home=home, database_url=None)
-    if home.exists():
-        EmbeddedServer(settings).stop()
-        shutil.rmtree(home)
-    os.environ["INVENTORY_HOME"] = str(home)  # the ERP's reader password goes in here too
-    os.environ.pop("ERP_DATABASE_URL", None)
-    ensure_database(settings)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    settings = fresh_state("bench-reconcile")
+    print(machine())
 
     started = time.perf_counter()
     with connect(settings) as conn:
