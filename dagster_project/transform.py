@@ -15,22 +15,29 @@ from dagster_project.settings import Settings
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """What the dbt profile reads: the connection, split out of the database URL, and where dbt
-    may write (inside the state folder)."""
-    url = urlsplit(database_url(settings))
+def dbt_paths(settings: Settings) -> dict[str, str]:
+    """Where dbt finds the project and may write (inside the state folder); enough to parse."""
     dbt_dir = settings.state_dir / "dbt"
+    return {
+        "DBT_TARGET_PATH": str(dbt_dir / "target"),
+        "DBT_LOG_PATH": str(dbt_dir / "logs"),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """What the dbt profile reads: the connection, split out of the database URL, and the
+    paths."""
+    url = urlsplit(database_url(settings))
     return {
         "INVENTORY_PG_HOST": url.hostname or "127.0.0.1",
         "INVENTORY_PG_PORT": str(url.port or 5432),
         "INVENTORY_PG_USER": unquote(url.username or "postgres"),
         "INVENTORY_PG_PASSWORD": unquote(url.password or ""),
         "INVENTORY_PG_DBNAME": url.path.lstrip("/") or "inventory",
-        "DBT_TARGET_PATH": str(dbt_dir / "target"),
-        "DBT_LOG_PATH": str(dbt_dir / "logs"),
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **dbt_paths(settings),
     }
 
 

@@ -11,7 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject
 
 from dagster_project.db.server import ServerError
 from dagster_project.settings import Settings, get_settings
-from dagster_project.transform import DBT_PROJECT_DIR, DbtError, dbt_env
+from dagster_project.transform import DBT_PROJECT_DIR, DbtError, dbt_env, dbt_paths
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -19,13 +19,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     try:
         return dbt_env(settings)
     except ServerError:
-        dbt_dir = settings.state_dir / "dbt"
-        return {
-            "DBT_TARGET_PATH": str(dbt_dir / "target"),
-            "DBT_LOG_PATH": str(dbt_dir / "logs"),
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
+        return dbt_paths(settings)
 
 
 def _newest_source_mtime() -> float:
