@@ -12,7 +12,11 @@ from dagster_project.ingest import ingest_records
 from dagster_project.transform import DBT_PROJECT_DIR
 from tests.erp.inventory import ingest_wms, load_params, wms
 
-LANDING = ["wms_events", "mes_events", "order_lines", "physical_counts"] + [
+LANDING = [
+    "wms_events",
+    "mes_events",
+    "order_lines",
+    "physical_counts",
     "skus",
     "sku_params",
     "uom_conversions",
