@@ -138,7 +138,7 @@ def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[
     return in_place, idle
 
 
-def _project_stamp() -> float:
+def project_stamp() -> float:
     """The newest modification time among the files dbt parses."""
     files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "tests"):
@@ -160,7 +160,7 @@ class Refresher:
         self._stamp = 0.0
 
     def _current_manifest(self) -> object:
-        stamp = _project_stamp()
+        stamp = project_stamp()
         if self._manifest is None or stamp != self._stamp:
             self._manifest = _invoke(self.settings, ["parse"])
             self._stamp = stamp

@@ -11,7 +11,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject
 
 from dagster_project.db.server import ServerError
 from dagster_project.settings import Settings, get_settings
-from dagster_project.transform import DBT_PROJECT_DIR, DbtError, dbt_env, dbt_paths
+from dagster_project.transform import (
+    DBT_PROJECT_DIR,
+    DbtError,
+    dbt_env,
+    dbt_paths,
+    project_stamp,
+)
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -22,16 +28,6 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         return dbt_paths(settings)
 
 
-def _newest_source_mtime() -> float:
-    files = [
-        p
-        for folder in ("models", "macros", "tests")
-        for p in (DBT_PROJECT_DIR / folder).rglob("*")
-        if p.is_file()
-    ]
-    return max(p.stat().st_mtime for p in [*files, DBT_PROJECT_DIR / "dbt_project.yml"])
-
-
 def ensure_manifest(project: DbtProject, settings: Settings) -> None:
     """Parse the project when its manifest is missing or older than a model, macro or test.
 
@@ -39,7 +35,7 @@ def ensure_manifest(project: DbtProject, settings: Settings) -> None:
     a few seconds once and is skipped while nothing changed.
     """
     manifest = project.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+    if manifest.exists() and manifest.stat().st_mtime >= project_stamp():
         return
     from dbt.cli.main import dbtRunner
 
