@@ -63,3 +63,23 @@
     d.{{ column }}
     {%- endif %}
 {%- endmacro %}
+
+{#
+    incremental_strategy='upsert': write the run's rows into the state table with one
+    INSERT ... ON CONFLICT on the key's unique index. dbt's delete+insert first deletes
+    `where key in (select key from the new rows)`, which Postgres plans as a scan of the whole
+    state table: a cost that grows with the table, not with the rows written. Needs a unique
+    index on exactly the unique_key columns, and new rows with distinct keys.
+#}
+{% macro get_incremental_upsert_sql(arg_dict) -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- set columns = arg_dict['dest_columns'] -%}
+    {%- set names = columns | map(attribute='quoted') | join(', ') -%}
+    insert into {{ arg_dict['target_relation'] }} ({{ names }})
+    select {{ names }} from {{ arg_dict['temp_relation'] }}
+    on conflict ({{ keys | join(', ') }}) do update set
+    {%- for column in columns if column.name not in keys %}
+        {{ column.quoted }} = excluded.{{ column.quoted }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
