@@ -2,6 +2,7 @@
     config(
         materialized='view' if target.type == 'materialize' else 'incremental',
         unique_key=['sku_id'],
+        incremental_strategy='delete+insert',
         indexes=[{'columns': ['sku_id']}] if target.type != 'materialize' else [],
     )
 }}
@@ -34,14 +35,31 @@ sizes as (
     {% endif %}
 ),
 
-ranked as (
-    -- counts summed as integers (bigint sums), not as numeric: the same values, a third faster
+-- counts summed as integers (bigint sums), not as numeric: the same values, a third faster
+per_sku as (
     select
         sku_id,
-        abs_qty,
-        sum(movements::integer) over (partition by sku_id order by abs_qty) as through,
-        sum(movements::integer) over (partition by sku_id) as total
+        sum(movements::integer) as movements,
+        sum(movements::integer) filter (where abs_qty > {{ var('spike_min_qty') }})
+            as large_movements
     from sizes
+    group by sku_id
+),
+
+ranked as (
+    -- A threshold is never below spike_min_qty, so a SKU with no movement above it has no
+    -- spike whatever its median: the median (a sort of its sizes) is found only for the others.
+    select
+        s.sku_id,
+        s.abs_qty,
+        sum(s.movements::integer) over (
+            partition by s.sku_id order by s.abs_qty rows unbounded preceding
+        ) as through,
+        p.movements as total
+    from sizes as s
+    join per_sku as p on p.sku_id = s.sku_id
+    where p.large_movements > 0
+        and p.movements >= {{ var('spike_min_events') }}
 ),
 
 typical as (
@@ -99,7 +117,7 @@ final as (
     -- the judged SKU itself, so its old spikes are replaced even when it has none now
     select
         null, sku_id, null, null, null::timestamptz, null::numeric, null::numeric, null::numeric
-    from typical as judged
+    from per_sku as judged
     {% endif %}
 )
 
