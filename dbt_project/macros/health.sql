@@ -52,7 +52,9 @@ resolved as (
         on everywhere.sku_id = p.sku_id and everywhere.location_id is null
 ),
 
-stocked as (
+{#- Postgres would inline these steps and compute safety stock and cover again wherever a later
+    step uses them (up to five times a row): each step is computed once instead. #}
+stocked as {{ 'materialized' if target.type != 'materialize' }} (
     select
         resolved.*,
         coalesce(
@@ -65,7 +67,7 @@ stocked as (
     from resolved
 ),
 
-final as (
+final as {{ 'materialized' if target.type != 'materialize' }} (
     select
         stocked.*,
         sqrt(demand_var_per_day) as demand_std_per_day,

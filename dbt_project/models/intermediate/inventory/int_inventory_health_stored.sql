@@ -50,9 +50,16 @@ positions as (
         t.location_id,
         t.on_hand_qty,
         t.on_hand_qty - t.held_qty - t.reserved_qty as available_qty
-    from {{ ref('int_position_totals') }} as t
     {% if incremental_run() %}
-    join affected as a on a.sku_id = t.sku_id and a.location_id = t.location_id
+    from affected as a
+    -- one index lookup per affected pair, not a hash of every position
+    cross join lateral (
+        select * from {{ ref('int_position_totals') }} as p
+        where p.sku_id = a.sku_id and p.location_id = a.location_id
+        offset 0
+    ) as t
+    {% else %}
+    from {{ ref('int_position_totals') }} as t
     {% endif %}
 ),
 
