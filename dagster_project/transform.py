@@ -29,10 +29,14 @@ def dbt_paths(settings: Settings) -> dict[str, str]:
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """What the dbt profile reads: the connection, split out of the database URL, and the
-    paths."""
+    paths. For the embedded server, its socket when it has one: dbt opens a connection for
+    every model it runs, and over the socket that skips TCP and the password exchange."""
     url = urlsplit(database_url(settings))
+    host = url.hostname or "127.0.0.1"
+    if settings.uses_embedded and (settings.socket_dir / f".s.PGSQL.{url.port}").exists():
+        host = str(settings.socket_dir)
     return {
-        "INVENTORY_PG_HOST": url.hostname or "127.0.0.1",
+        "INVENTORY_PG_HOST": host,
         "INVENTORY_PG_PORT": str(url.port or 5432),
         "INVENTORY_PG_USER": unquote(url.username or "postgres"),
         "INVENTORY_PG_PASSWORD": unquote(url.password or ""),
@@ -115,21 +119,22 @@ def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[
             """,
             [as_of],
         )
+        # pg_catalog, not information_schema.views: a tenth of the time
         views = conn.execute(
-            "select count(*) from information_schema.views where table_schema = 'marts'"
+            "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'marts' and c.relkind = 'v'"
         ).fetchone()[0]
         if find_idle:
             for model, source in SOURCE_ONLY_MODELS.items():
                 table = f"intermediate.{model}"
                 if conn.execute("select to_regclass(%s)", [table]).fetchone()[0] is None:
                     continue
+                # both ends of an index: a range condition on a subquery's value would be
+                # planned as a scan of the whole landing table
                 has_new = conn.execute(
                     f"""
-                    select exists (
-                        select 1 from {source} where ingest_seq > (
-                            select coalesce(max(through_seq), 0) from {table}
-                        )
-                    )
+                    select coalesce((select max(ingest_seq) from {source}), 0)
+                        > (select coalesce(max(through_seq), 0) from {table})
                     """
                 ).fetchone()[0]
                 if not has_new:
