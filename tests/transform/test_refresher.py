@@ -128,3 +128,25 @@ def test_refresher_matches_the_reference_across_refreshes(conn, settings):
         "after the refresh",
     )
     assert_marts_match(conn, second, ["inventory_position", "inventory_health", "reorder_alerts"])
+
+
+def test_a_state_table_whose_columns_changed_stops_the_refresh(conn, settings):
+    """The project's incremental materialization compares the new rows' columns with the state
+    table's in one query (instead of dbt's four lookups); a difference must still stop the run
+    rather than write rows into the wrong shape."""
+    from dagster_project.transform import DbtError
+
+    ingest_records(conn, "wms", [wms(1, "S1", "L1", "receipt", 5, LAST_AS_OF, unit_cost="1")], "a")
+    refresher = Refresher(settings)
+    refresher.refresh(as_of=LAST_AS_OF)
+    conn.execute("alter table intermediate.int_position_totals add column stray_note text")
+    ingest_records(conn, "wms", [wms(2, "S1", "L1", "issue", -2, LAST_AS_OF)], "b")
+
+    with pytest.raises(DbtError, match="int_position_totals.*full refresh"):
+        refresher.refresh(as_of=LAST_AS_OF)
+
+    refresher.refresh(as_of=LAST_AS_OF, full_refresh=True)
+    on_hand = conn.execute(
+        "select on_hand_qty from marts.inventory_position where sku_id = 'S1' and location_id = 'L1'"
+    ).fetchone()[0]
+    assert on_hand == 3
