@@ -147,6 +147,7 @@ def test_a_state_table_whose_columns_changed_stops_the_refresh(conn, settings):
 
     refresher.refresh(as_of=LAST_AS_OF, full_refresh=True)
     on_hand = conn.execute(
-        "select on_hand_qty from marts.inventory_position where sku_id = 'S1' and location_id = 'L1'"
+        "select on_hand_qty from marts.inventory_position"
+        " where sku_id = 'S1' and location_id = 'L1'"
     ).fetchone()[0]
     assert on_hand == 3
