@@ -1,10 +1,10 @@
 {#
     dbt-postgres's column lookup, read from pg_catalog instead of information_schema.columns:
     the view checks privileges and joins a dozen catalogs for every column of the database, and
-    planning it alone took ~5 ms, several times per model and refresh. Same columns, names and
-    types as the view gives for the types used here: format_type() names built-in types as
-    information_schema does, and the length, precision and scale come from information_schema's
-    own helper functions.
+    planning it alone took ~5 ms for each lookup (unit tests, contracts, dbt's other paths).
+    Same columns, names and types as the view gives for the types used here: format_type()
+    names built-in types as information_schema does, and the length, precision and scale come
+    from information_schema's own helper functions.
 #}
 {% macro postgres__get_columns_in_relation(relation) -%}
   {% call statement('get_columns_in_relation', fetch_result=True) %}
