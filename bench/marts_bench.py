@@ -59,19 +59,26 @@ def history_sql(events: int, pairs: int) -> list[str]:
             received_at)
         select
             i, 1, 'H' || i,
-            case when i % 10 < 3 then 'receipt' when i % 10 < 8 then 'issue'
-                 when i % 10 = 8 then 'reserve' else 'unreserve' end,
-            -- 7919 is prime to the pair count, so the events visit every pair in turn
-            'S' || (1 + ((i * 7919) % {pairs}) / 10),
-            'L' || ((i * 7919) % {pairs}) % 10,
-            case when i % 10 < 3 then 40 + i % 20 when i % 10 < 8 then -(5 + i % 11)
-                 when i % 10 = 8 then 3 else -3 end,
-            case when i % 10 < 3 then 2.5 + (i % 7) end,
+            case when kind < 3 then 'receipt' when kind < 8 then 'issue'
+                 when kind = 8 then 'reserve' else 'unreserve' end,
+            'S' || (1 + pair / 10),
+            'L' || pair % 10,
+            -- a tenth of the SKUs are issued faster than they are replenished: most of their
+            -- pairs fall below the reorder point (9% of all pairs alert)
+            case when kind < 3 then 40 + i % 20
+                 when kind < 8
+                     then -(5 + i % 11) * (case when pair / 10 % 10 = 0 then 7 else 2 end) / 2
+                 when kind = 8 then 3 else -3 end,
+            case when kind < 3 then 2.5 + (i % 7) end,
             null, 1,
             '{start.isoformat()}'::timestamptz
                 + (i::float8 / {events}) * interval '{HISTORY_DAYS} days',
             null, now()
-        from generate_series(1::bigint, {events}) as i
+        from generate_series(1::bigint, {events}) as i,
+            -- 7919 is prime to the pair count, so each pass of {pairs:,} events visits every
+            -- pair once; the kind turns with the pass, so each pair sees every kind in turn
+            lateral (select (i * 7919) % {pairs} as pair) as p,
+            lateral (select (i / {pairs} + pair) % 10 as kind) as k
         """,
         f"""
         insert into raw.order_lines (ingest_seq, batch_id, order_id, line_id, sku_id,
