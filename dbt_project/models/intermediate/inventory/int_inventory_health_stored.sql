@@ -7,6 +7,7 @@
             {'columns': ['positions_seq']},
             {'columns': ['params_loaded_at']},
         ],
+        post_hook="{{ below_reorder_point_index() }}",
     )
 }}
 
