@@ -27,11 +27,20 @@
 
 with
 
+{#- A refresh commits the totals before the stored health: in between, the stored rows of the
+    pairs moved by the events the totals just counted are behind them. Those pairs are re-judged
+    too, with the stock of the totals, so no read sees stock older than the totals'. #}
+marks as materialized (
+    select
+        (select coalesce(max(through_seq), 0) from {{ ref('int_position_totals') }})
+            as totals_seq,
+        (select coalesce(max(positions_seq), 0) from {{ ref('int_inventory_health_stored') }})
+            as stored_seq
+),
+
 events_since_refresh as (
     select * from {{ ref('stg_landing__wms_events') }}
-    where ingest_seq > (
-        select coalesce(max(through_seq), 0) from {{ ref('int_position_totals') }}
-    )
+    where ingest_seq > (select totals_seq from marks)
 ),
 
 {#- The planner cannot know how few events follow the refresh (their bound is a subquery), so
@@ -43,19 +52,35 @@ since_refresh as materialized (
     {{ position_sums('events_since_refresh') }}
 ),
 
+-- pairs whose stored health predates events the totals have counted (none, but mid-refresh)
+behind_totals as (
+    select distinct sku_id, location_id
+    from {{ ref('stg_landing__wms_events') }}
+    where ingest_seq > (select stored_seq from marks)
+        and ingest_seq <= (select totals_seq from marks)
+),
+
+moved_pairs as materialized (
+    select sku_id, location_id from since_refresh
+    union
+    select sku_id, location_id from behind_totals
+),
+
 -- the stock of those pairs now: as inventory_position computes it, for these pairs only
 moved as materialized (
     select
-        s.sku_id,
-        s.location_id,
-        coalesce(t.on_hand_qty, 0) + s.on_hand_qty as on_hand_qty,
-        coalesce(t.on_hand_qty, 0) + s.on_hand_qty
-            - (coalesce(t.held_qty, 0) + s.held_qty)
-            - (coalesce(t.reserved_qty, 0) + s.reserved_qty) as available_qty
-    from since_refresh as s
+        m.sku_id,
+        m.location_id,
+        coalesce(t.on_hand_qty, 0) + coalesce(s.on_hand_qty, 0) as on_hand_qty,
+        coalesce(t.on_hand_qty, 0) + coalesce(s.on_hand_qty, 0)
+            - (coalesce(t.held_qty, 0) + coalesce(s.held_qty, 0))
+            - (coalesce(t.reserved_qty, 0) + coalesce(s.reserved_qty, 0)) as available_qty
+    from moved_pairs as m
+    left join since_refresh as s
+        on s.sku_id = m.sku_id and s.location_id = m.location_id
     left join lateral (
         select * from {{ ref('int_position_totals') }} as p
-        where p.sku_id = s.sku_id and p.location_id = s.location_id
+        where p.sku_id = m.sku_id and p.location_id = m.location_id
         offset 0
     ) as t on true
 ),
@@ -117,7 +142,7 @@ stored as (
     select h.*
     from {{ ref('int_inventory_health_stored') }} as h
     -- a hashed lookup in the few moved pairs, not a hash of every stored row
-    where (h.sku_id, h.location_id) not in (select sku_id, location_id from since_refresh)
+    where (h.sku_id, h.location_id) not in (select sku_id, location_id from moved_pairs)
 ),
 
 final as (
