@@ -11,6 +11,18 @@
     {% endif %}
 {%- endmacro %}
 
+{#
+    The rows after `bound`, as a closed range whose upper end is the landing table's highest
+    ingest_seq (read from the table itself: through a view Postgres scans for a max). With only
+    the lower bound (a subquery's value) the planner expects a third of the table and starts
+    parallel workers, which cost more than the few thousand rows of a read-time tail; with both
+    ends it expects a narrow slice and reads it through the primary key alone.
+#}
+{% macro ingest_seq_after(bound, landing_table) -%}
+    ingest_seq > {{ bound }}
+        and ingest_seq <= (select coalesce(max(ingest_seq), 0) from {{ landing_table }})
+{%- endmacro %}
+
 {# `d.<column>` plus the stored `t.<column>`, for each additive column. #}
 {% macro plus_stored(columns) -%}
     {%- for column in columns %}

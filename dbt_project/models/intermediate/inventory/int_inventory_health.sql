@@ -40,7 +40,7 @@ marks as materialized (
 
 events_since_refresh as (
     select * from {{ ref('stg_landing__wms_events') }}
-    where ingest_seq > (select totals_seq from marks)
+    where {{ ingest_seq_after('(select totals_seq from marks)', source('landing', 'wms_events')) }}
 ),
 
 {#- The planner cannot know how few events follow the refresh (their bound is a subquery), so

@@ -19,7 +19,9 @@ totals as (
 {% if target.type != 'materialize' %}
 events_since_refresh as (
     select * from {{ ref('stg_landing__wms_events') }}
-    where ingest_seq > (select coalesce(max(through_seq), 0) from totals)
+    where {{ ingest_seq_after(
+        '(select coalesce(max(through_seq), 0) from totals)', source('landing', 'wms_events')
+    ) }}
 ),
 
 since_refresh as (
