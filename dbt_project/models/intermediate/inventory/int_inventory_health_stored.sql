@@ -24,42 +24,51 @@
 
 with
 
+{%- set stock -%}
+    t.sku_id,
+    t.location_id,
+    t.on_hand_qty,
+    t.on_hand_qty - t.held_qty - t.reserved_qty as available_qty
+{%- endset %}
+
 {% if incremental_run() %}
 params_loaded as (
     select max(loaded_at) as loaded_at from {{ source('landing', 'sku_params') }}
 ),
 
-affected as (
-    -- re-judging a pair twice is harmless
-    select sku_id, location_id from {{ ref('int_position_totals') }}
-    where through_seq > (select coalesce(max(positions_seq), 0) from {{ this }})
-    union
-    -- the rows this run's demand model wrote
+-- the pairs of the rows this run's demand model wrote
+demand_changed as (
     select sku_id, location_id from {{ ref('int_demand_velocity') }}
     where as_of = {{ as_of() }}
         and through_seq = (select max(through_seq) from {{ ref('int_demand_velocity') }})
-    union
-    select sku_id, location_id from {{ ref('int_position_totals') }}
-    where (select loaded_at from params_loaded)
-        > (select coalesce(max(params_loaded_at), '-infinity') from {{ this }})
 ),
 {% endif %}
 
 positions as (
-    select
-        t.sku_id,
-        t.location_id,
-        t.on_hand_qty,
-        t.on_hand_qty - t.held_qty - t.reserved_qty as available_qty
     {% if incremental_run() %}
-    from affected as a
-    -- one index lookup per affected pair, not a hash of every position
+    -- the pairs whose totals changed since the stored rows were computed: read straight from
+    -- the totals' through_seq index
+    select {{ stock }}
+    from {{ ref('int_position_totals') }} as t
+    where t.through_seq > (select coalesce(max(positions_seq), 0) from {{ this }})
+    -- re-judging a pair twice is harmless, and `union` keeps one of its two identical rows
+    union
+    select {{ stock }}
+    from demand_changed as a
+    -- one index lookup per pair, not a hash of every position
     cross join lateral (
         select * from {{ ref('int_position_totals') }} as p
         where p.sku_id = a.sku_id and p.location_id = a.location_id
         offset 0
     ) as t
+    union
+    -- every pair, once the parameters were reloaded
+    select {{ stock }}
+    from {{ ref('int_position_totals') }} as t
+    where (select loaded_at from params_loaded)
+        > (select coalesce(max(params_loaded_at), '-infinity') from {{ this }})
     {% else %}
+    select {{ stock }}
     from {{ ref('int_position_totals') }} as t
     {% endif %}
 ),
