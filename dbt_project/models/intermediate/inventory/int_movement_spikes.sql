@@ -23,32 +23,49 @@
 
 with
 
+{% if incremental_run() %}
+-- the SKUs whose size distribution this run changed: each is judged again
+judged as (
+    select sku_id from {{ ref('int_sku_size_counts') }}
+    where through_seq = (select max(through_seq) from {{ ref('int_sku_size_counts') }})
+        and as_of = {{ as_of() }}
+    group by sku_id
+),
+{% endif %}
+
+-- A threshold is never below spike_min_qty, so a SKU with no movement above it in the window
+-- has no spike whatever its median: only the others need their sizes summed and sorted. Found
+-- by one probe of the (sku_id, abs_qty) index per SKU.
+candidates as (
+    {% if incremental_run() %}
+    select j.sku_id
+    from judged as j
+    where exists (
+        select from {{ ref('int_sku_size_counts') }} as c
+        where c.sku_id = j.sku_id
+            and c.abs_qty > {{ var('spike_min_qty') }}
+            and c.movements > 0
+    )
+    {% else %}
+    select distinct sku_id from {{ ref('int_sku_size_counts') }}
+    where abs_qty > {{ var('spike_min_qty') }} and movements > 0
+    {% endif %}
+),
+
 sizes as (
     select * from {{ ref('int_sku_size_counts') }}
     where movements > 0
-    {% if incremental_run() %}
-        and sku_id in (
-            select sku_id from {{ ref('int_sku_size_counts') }}
-            where through_seq = (select max(through_seq) from {{ ref('int_sku_size_counts') }})
-                and as_of = {{ as_of() }}
-        )
-    {% endif %}
+        and sku_id in (select sku_id from candidates)
 ),
 
 -- counts summed as integers (bigint sums), not as numeric: the same values, a third faster
 per_sku as (
-    select
-        sku_id,
-        sum(movements::integer) as movements,
-        sum(movements::integer) filter (where abs_qty > {{ var('spike_min_qty') }})
-            as large_movements
+    select sku_id, sum(movements::integer) as movements
     from sizes
     group by sku_id
 ),
 
 ranked as (
-    -- A threshold is never below spike_min_qty, so a SKU with no movement above it has no
-    -- spike whatever its median: the median (a sort of its sizes) is found only for the others.
     select
         s.sku_id,
         s.abs_qty,
@@ -58,8 +75,7 @@ ranked as (
         p.movements as total
     from sizes as s
     join per_sku as p on p.sku_id = s.sku_id
-    where p.large_movements > 0
-        and p.movements >= {{ var('spike_min_events') }}
+    where p.movements >= {{ var('spike_min_events') }}
 ),
 
 typical as (
@@ -117,7 +133,7 @@ final as (
     -- the judged SKU itself, so its old spikes are replaced even when it has none now
     select
         null, sku_id, null, null, null::timestamptz, null::numeric, null::numeric, null::numeric
-    from per_sku as judged
+    from judged
     {% endif %}
 )
 
