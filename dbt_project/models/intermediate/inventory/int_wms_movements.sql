@@ -7,6 +7,7 @@
             {'columns': ['event_ts']},
         ] if target.type != 'materialize' else [],
         post_hook="{{ large_movements_index() }}",
+        meta={'fillfactor': 100},
     )
 }}
 
