@@ -265,6 +265,7 @@ def main() -> None:
     time.sleep(1)
     queries = {
         "all rows": "select * from marts.reorder_alerts",
+        "one location": "select * from marts.reorder_alerts where location_id = 'L3'",
         "the 100 most urgent": (
             "select * from marts.reorder_alerts order by qty_below_rop limit 100"
         ),
