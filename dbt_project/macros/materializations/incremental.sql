@@ -106,14 +106,12 @@
     {{ relation_columns_sql(state_table, 'state') }}
     order by 1, 2
   {% endcall %}
-  {% set new_columns, state_columns = [], [] %}
+  {% set state_columns, new_shape, state_shape = [], [], [] %}
   {% for row in load_result('state_table_columns').table.rows %}
     {% set column = api.Column(row[2], row[3], row[4], row[5], row[6]) %}
-    {% do (new_columns if row[0] == 'new' else state_columns).append(column) %}
+    {% do (new_shape if row[0] == 'new' else state_shape).append(column.name ~ ' ' ~ column.data_type) %}
+    {% if row[0] == 'state' %}{% do state_columns.append(column) %}{% endif %}
   {% endfor %}
-  {% set new_shape, state_shape = [], [] %}
-  {% for column in new_columns %}{% do new_shape.append(column.name ~ ' ' ~ column.data_type) %}{% endfor %}
-  {% for column in state_columns %}{% do state_shape.append(column.name ~ ' ' ~ column.data_type) %}{% endfor %}
   {% if on_schema_change == 'fail' and new_shape | sort != state_shape | sort %}
     {% do exceptions.raise_compiler_error(
         'The columns of ' ~ state_table ~ ' (' ~ state_shape | join(', ') ~ ') differ from the'
