@@ -6,8 +6,12 @@
 
     Parameters: the SKU's row for this location wins as a whole, else its all-locations row,
     else the defaults; a chosen row's empty cells take the defaults.
+
+    `few_positions` (Postgres): the positions are a small part of all pairs, as in an
+    incremental run or a read; each one's demand is then looked up in the velocity table's key
+    index instead of hashing the whole table.
 #}
-{% macro health_rows(positions) -%}
+{% macro health_rows(positions, few_positions=false) -%}
 with
 
 positions as (
@@ -44,8 +48,16 @@ resolved as (
         coalesce(case when here.sku_id is not null then here.review_period_days else everywhere.review_period_days end, 7) as review_period_days,
         coalesce(case when here.sku_id is not null then here.max_days_of_cover else everywhere.max_days_of_cover end, 90) as max_days_of_cover
     from positions as p
+    {% if few_positions and target.type != 'materialize' -%}
+    left join lateral (
+        select * from velocity as v
+        where v.sku_id = p.sku_id and v.location_id = p.location_id
+        offset 0
+    ) as v on true
+    {%- else -%}
     left join velocity as v
         on v.sku_id = p.sku_id and v.location_id = p.location_id
+    {%- endif %}
     left join params as here
         on here.sku_id = p.sku_id and here.location_id = p.location_id
     left join params as everywhere

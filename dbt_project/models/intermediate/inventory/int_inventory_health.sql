@@ -135,7 +135,7 @@ unstored as materialized (
 recomputed as (
     -- the same columns as the stored rows
     select h.*, null::timestamptz as params_loaded_at, null::bigint as positions_seq
-    from ({{ health_rows('unstored') }}) as h
+    from ({{ health_rows('unstored', few_positions=true) }}) as h
 ),
 
 stored as (

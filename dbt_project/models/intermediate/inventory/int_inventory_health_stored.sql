@@ -74,7 +74,7 @@ positions as (
 ),
 
 health as (
-    {{ health_rows('positions') }}
+    {{ health_rows('positions', few_positions=incremental_run()) }}
 ),
 
 final as (

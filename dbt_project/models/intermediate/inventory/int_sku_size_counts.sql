@@ -84,7 +84,12 @@ final as (
         (select max(ingest_seq) from {{ ref('int_wms_movements') }}) as through_seq,
         {{ as_of() }} as as_of
     from changed as c
-    left join {{ this }} as t on t.sku_id = c.sku_id and t.abs_qty = c.abs_qty
+    -- one lookup in the key's index per changed size, not a hash of every stored size
+    left join lateral (
+        select * from {{ this }} as s
+        where s.sku_id = c.sku_id and s.abs_qty = c.abs_qty
+        offset 0
+    ) as t on true
 )
 {% else %}
 final as (
