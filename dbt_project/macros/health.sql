@@ -34,7 +34,7 @@ resolved as (
         p.available_qty,
         -- kept as the week's units: d * x is computed as units * x / 7, exact where it can be
         coalesce(v.units_sold_7d, 0) as units_sold_7d,
-        coalesce(v.units_sold_7d, 0) / 7 as demand_rate_per_day,
+        {{ planning_figure('coalesce(v.units_sold_7d, 0) / 7') }} as demand_rate_per_day,
         coalesce(greatest(v.demand_var_28d, 0), 0) as demand_var_per_day,
         (here.sku_id is not null) as has_location_row,
         coalesce(case when here.sku_id is not null then here.lead_time_days else everywhere.lead_time_days end, 7) as lead_time_days,
@@ -71,10 +71,11 @@ stocked as {{ 'materialized' if target.type != 'materialize' }} (
         resolved.*,
         coalesce(
             safety_stock_override,
-            ({{ normal_quantile('service_level') }})::numeric * sqrt(
+            {{ planning_figure(
+                '(' ~ normal_quantile('service_level') ~ ')::numeric * sqrt(
                 lead_time_days * demand_var_per_day
-                + units_sold_7d * units_sold_7d * lead_time_std_days * lead_time_std_days / 49
-            )
+                + units_sold_7d * units_sold_7d * lead_time_std_days * lead_time_std_days / 49)'
+            ) }}
         ) as safety_stock
     from resolved
 ),
@@ -82,9 +83,11 @@ stocked as {{ 'materialized' if target.type != 'materialize' }} (
 final as {{ 'materialized' if target.type != 'materialize' }} (
     select
         stocked.*,
-        sqrt(demand_var_per_day) as demand_std_per_day,
-        coalesce(reorder_point_override, units_sold_7d * lead_time_days / 7 + safety_stock)
-            as reorder_point,
+        {{ planning_figure('sqrt(demand_var_per_day)') }} as demand_std_per_day,
+        coalesce(
+            reorder_point_override,
+            {{ planning_figure('units_sold_7d * lead_time_days / 7 + safety_stock') }}
+        ) as reorder_point,
         {{ days_of_cover('available_qty', 'units_sold_7d') }} as days_of_cover
     from stocked
 ),
@@ -103,7 +106,21 @@ select * from health
 
 {# The stock-dependent part of health, shared with the read-time update of stored rows. #}
 {% macro days_of_cover(available_qty, units_sold_7d) -%}
-    case when {{ units_sold_7d }} > 0 then {{ available_qty }} * 7 / {{ units_sold_7d }} end
+    case when {{ units_sold_7d }} > 0
+        then {{ planning_figure(available_qty ~ ' * 7 / ' ~ units_sold_7d) }}
+    end
+{%- endmacro %}
+
+{#
+    A figure derived for planning (a rate, a standard deviation, safety stock, reorder point,
+    days of cover), rounded half away from zero to 4 decimal places. Postgres computes a quotient
+    or square root to 16 or more decimals and a product of such to 30: that precision means
+    nothing to a planner or the ERP, and every reader paid for it (the figures are stored, sent
+    and parsed on each read). The status is judged on the rounded figures, the ones shown.
+    Computations use the exact inputs (weekly units, the variance) rather than these figures.
+#}
+{% macro planning_figure(expression) -%}
+    round(({{ expression }})::numeric, 4)
 {%- endmacro %}
 
 {% macro inventory_status(available_qty, safety_stock, reorder_point, days_of_cover, max_days_of_cover) -%}

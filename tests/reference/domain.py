@@ -6,6 +6,10 @@ Numbers are `Decimal` (counts too), nulls are `None`, timestamps are the aware d
 The one float in the formulas is z = NormalDist().inv_cdf(service_level); it is turned into a
 Decimal exactly (`Decimal(z)`), and everything else, square roots included, is done in Decimal at
 the default 28 significant digits. Compare with a relative tolerance (1e-6 is ample).
+The planning figures (rates, standard deviations, safety stock, reorder point, days of cover) are
+shown to 4 decimals, half away from zero (`planning_figure`); the status and the order size are
+judged on the shown figures and the exact demand. Compare those within one unit of the fourth
+decimal: z is exact here and approximated in SQL, so a figure may round the other way.
 The scrap rate is computed exactly with `Fraction`, so its rounding and threshold test are exact.
 """
 
@@ -17,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import NormalDist
 from typing import Any
@@ -27,6 +31,7 @@ from psycopg.rows import dict_row
 Row = dict[str, Any]
 
 ZERO = Decimal(0)
+PLANNING_UNIT = Decimal("0.0001")
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -75,14 +80,14 @@ def compute_marts(
 ) -> dict[str, list[Row]]:
     params = params_index(landing.sku_params)
     position = inventory_position(landing.wms_events)
-    velocity = demand_velocity_7d(landing.order_lines, as_of)
+    velocity = demand_velocity(landing.order_lines, as_of)
     health = inventory_health(position, velocity, params, as_of)
     return {
         "inventory_position": position,
         "wip_position": wip_position(landing.mes_events),
-        "demand_velocity_7d": velocity,
+        "demand_velocity_7d": demand_velocity_7d(landing.order_lines, as_of),
         "inventory_health": health,
-        "reorder_alerts": reorder_alerts(health, params, as_of),
+        "reorder_alerts": reorder_alerts(health, velocity, params, as_of),
         "inventory_turns_30d": inventory_turns_30d(landing.wms_events, position, as_of),
         "scrap_rate_alerts": scrap_rate_alerts(landing.mes_events, as_of, cfg),
         "movement_anomalies": movement_anomalies(landing.wms_events, as_of, cfg),
@@ -242,7 +247,22 @@ def current_order_lines(order_lines: list[Row]) -> list[Row]:
     return [max(versions, key=version_rank) for versions in lines.values()]
 
 
+def planning_figure(value: Decimal) -> Decimal:
+    """A planning figure as shown: 4 decimals, half away from zero (ROUND_HALF_UP in decimal)."""
+    return value.quantize(PLANNING_UNIT, rounding=ROUND_HALF_UP)
+
+
 def demand_velocity_7d(order_lines: list[Row], as_of: datetime) -> list[Row]:
+    """The mart: demand_velocity with its rates and std shown to 4 decimals."""
+    shown = ("units_per_day_7d", "units_per_day_28d", "demand_std_28d")
+    return [
+        {k: planning_figure(v) if k in shown else v for k, v in row.items()}
+        for row in demand_velocity(order_lines, as_of)
+    ]
+
+
+def demand_velocity(order_lines: list[Row], as_of: datetime) -> list[Row]:
+    """Demand per pair with exact rates, the input of health and of the order size."""
     demand = [
         line
         for line in current_order_lines(order_lines)
@@ -315,33 +335,43 @@ def inventory_status(
     return "healthy"
 
 
+def demand_rates(velocity: list[Row]) -> dict[tuple, tuple[Decimal, Decimal]]:
+    """(d, sd) per pair, exact, from `demand_velocity` rows."""
+    return {
+        (v["sku_id"], v["location_id"]): (v["units_per_day_7d"], v["demand_std_28d"])
+        for v in velocity
+    }
+
+
 def inventory_health(
     position: list[Row], velocity: list[Row], params: dict[tuple, Row], as_of: datetime
 ) -> list[Row]:
-    demand = {(v["sku_id"], v["location_id"]): v for v in velocity}
+    """`velocity`: rows of `demand_velocity` (exact rates)."""
+    demand = demand_rates(velocity)
     rows = []
     for pos in position:
         key = (pos["sku_id"], pos["location_id"])
         p = resolve_params(params, *key)
-        d = demand[key]["units_per_day_7d"] if key in demand else ZERO
-        sd = demand[key]["demand_std_28d"] if key in demand else ZERO
+        d, sd = demand.get(key, (ZERO, ZERO))
         lead_time = p["lead_time_days"]
         safety = p["safety_stock"]
         if safety is None:
-            safety = safety_stock(p["service_level"], lead_time, p["lead_time_std_days"], d, sd)
+            safety = planning_figure(
+                safety_stock(p["service_level"], lead_time, p["lead_time_std_days"], d, sd)
+            )
         reorder = p["reorder_point"]
         if reorder is None:
-            reorder = d * lead_time + safety
+            reorder = planning_figure(d * lead_time + safety)
         available = pos["available_qty"]
-        cover = None if d == 0 else available / d
+        cover = None if d == 0 else planning_figure(available / d)
         rows.append(
             {
                 "sku_id": pos["sku_id"],
                 "location_id": pos["location_id"],
                 "on_hand_qty": pos["on_hand_qty"],
                 "available_qty": available,
-                "demand_rate_per_day": d,
-                "demand_std_per_day": sd,
+                "demand_rate_per_day": planning_figure(d),
+                "demand_std_per_day": planning_figure(sd),
                 "lead_time_days": lead_time,
                 "lead_time_std_days": p["lead_time_std_days"],
                 "service_level": p["service_level"],
@@ -371,7 +401,11 @@ def suggested_order_qty(
     return max(rounded_up, params["min_order_qty"])
 
 
-def reorder_alerts(health: list[Row], params: dict[tuple, Row], as_of: datetime) -> list[Row]:
+def reorder_alerts(
+    health: list[Row], velocity: list[Row], params: dict[tuple, Row], as_of: datetime
+) -> list[Row]:
+    """`velocity`: rows of `demand_velocity`; the order size uses the exact rate."""
+    demand = demand_rates(velocity)
     rows = []
     for h in health:
         available, reorder = h["available_qty"], h["reorder_point"]
@@ -388,7 +422,7 @@ def reorder_alerts(health: list[Row], params: dict[tuple, Row], as_of: datetime)
                 "demand_rate_per_day": h["demand_rate_per_day"],
                 "qty_below_rop": available - reorder,
                 "suggested_order_qty": suggested_order_qty(
-                    available, reorder, h["demand_rate_per_day"], p
+                    available, reorder, demand.get((h["sku_id"], h["location_id"]), (ZERO,))[0], p
                 ),
                 "inventory_status": h["inventory_status"],
                 "as_of": as_of,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -16,6 +15,7 @@ from tests.reference.domain import (
     Landing,
     compute_marts,
     inventory_status,
+    planning_figure,
     round_half_away_from_zero,
     safety_stock,
     suggested_order_qty,
@@ -196,9 +196,9 @@ def test_velocity_half_open_windows():
     ]
     row = one(marts(order_lines=lines)["demand_velocity_7d"], sku_id="S1", location_id="L1")
     assert row["units_sold_7d"] == 5  # A + C = 1 + 4
-    assert row["units_per_day_7d"] == approx(5 / 7)
+    assert row["units_per_day_7d"] == D("0.7143")  # 5 / 7 = 0.714285..., shown to 4 decimals
     assert row["orders_7d"] == 2  # A, C
-    assert row["units_per_day_28d"] == approx(39 / 28)  # 1 + 2 + 4 + 32
+    assert row["units_per_day_28d"] == D("1.3929")  # (1 + 2 + 4 + 32) / 28 = 1.392857...
     assert row["as_of"] == AS_OF
 
 
@@ -219,11 +219,11 @@ def test_velocity_std_counts_zero_demand_days():
     l1 = one(rows, location_id="L1")
     # mean 28/28 = 1; variance (27^2 + 27 * 1^2) / 28 = 756 / 28 = 27
     assert l1["units_per_day_28d"] == 1
-    assert l1["demand_std_28d"] == approx(math.sqrt(27))
+    assert l1["demand_std_28d"] == D("5.1962")  # sqrt(27) = 5.196152...
     assert l1["units_per_day_7d"] == 4  # 28 / 7
     l2 = one(rows, location_id="L2")
     # mean 1; variance (2 * 13^2 + 26 * 1^2) / 28 = 364 / 28 = 13
-    assert l2["demand_std_28d"] == approx(math.sqrt(13))
+    assert l2["demand_std_28d"] == D("3.6056")  # sqrt(13) = 3.605551...
     assert l2["units_sold_7d"] == 14
 
 
@@ -232,7 +232,7 @@ def test_velocity_slices_are_half_open_days():
     lines = [line("A", 14, ago(1)), line("B", 14, ago(1, seconds=-1))]
     row = marts(order_lines=lines)["demand_velocity_7d"][0]
     # slices k=0 (B, 14) and k=1 (A, 14): mean 1, variance 13 as above; one slice would give 27
-    assert row["demand_std_28d"] == approx(math.sqrt(13))
+    assert row["demand_std_28d"] == D("3.6056")
 
 
 def test_velocity_only_completed_recent_demand_makes_rows():
@@ -261,7 +261,7 @@ def test_order_line_version_without_updated_at_wins_and_replaces_whole_line():
     rows = marts(order_lines=lines)["demand_velocity_7d"]
     assert [(r["sku_id"], r["location_id"]) for r in rows] == [("S2", "L2")]
     assert rows[0]["units_sold_7d"] == 0  # dated ago(20) by the winning version
-    assert rows[0]["units_per_day_28d"] == approx(3 / 28)
+    assert rows[0]["units_per_day_28d"] == D("0.1071")  # 3 / 28 = 0.107142...
 
 
 # ---- inventory_health and reorder_alerts -----------------------------------------------------
@@ -277,6 +277,20 @@ def test_safety_stock_uses_z_of_service_level():
     assert safety_stock(D("0.95"), D(7), D(0), D(0), D(0)) == 0
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (D("2.44444"), D("2.4444")),
+        (D("0.00005"), D("0.0001")),  # half away from zero, as Postgres's round(numeric)
+        (D("-0.00005"), D("-0.0001")),
+        (D("-6.80365"), D("-6.8037")),
+        (D(17), D("17.0000")),
+    ],
+)
+def test_planning_figures_show_4_decimals_half_away_from_zero(value, shown):
+    assert str(planning_figure(value)) == str(shown)
+
+
 # demand 28 at one day within the last 7: d = 28 / 7 = 4, sd = sqrt(27) (see the std test)
 def demand_4_per_day(loc="L1") -> list[dict]:
     return [line(f"O-{loc}", 28, ago(3), loc=loc)]
@@ -289,21 +303,23 @@ def test_health_reorder_point_and_alert():
         sku_params=[params(lead_time_days=3)],
     )
     h = one(out["inventory_health"], sku_id="S1", location_id="L1")
-    ss = 9 * Z95  # z * sqrt(3 * 27 + 4^2 * 0^2) = 9z = 14.8036826...
-    rop = 4 * 3 + ss  # d * L + ss = 26.8036826...
+    # z * sqrt(3 * 27 + 4^2 * 0^2) = 9z = 14.8036826..., shown (and judged) to 4 decimals
+    ss = D("14.8037")
+    rop = D("26.8037")  # d * L + ss = 12 + 14.8037
+    assert abs(9 * Z95 - 14.8036826) < 1e-7
     assert h["demand_rate_per_day"] == 4
-    assert h["demand_std_per_day"] == approx(math.sqrt(27))
+    assert h["demand_std_per_day"] == D("5.1962")
     assert (h["lead_time_days"], h["lead_time_std_days"], h["service_level"]) == (3, 0, D("0.95"))
-    assert h["safety_stock"] == approx(ss)
-    assert h["reorder_point"] == approx(rop)
+    assert h["safety_stock"] == ss
+    assert h["reorder_point"] == rop
     assert h["days_of_cover"] == 5  # 20 / 4
     assert h["max_days_of_cover"] == 90
     assert h["inventory_status"] == "reorder_now"  # 14.8 < 20 <= 26.8
     a = one(out["reorder_alerts"], sku_id="S1", location_id="L1")
-    assert a["qty_below_rop"] == approx(20 - rop)  # -6.80...
-    # target = 26.80 + 4 * 7 = 54.80; raw = 54.80 - 20 = 34.80; ceil to multiple 1 -> 35
+    assert a["qty_below_rop"] == D("-6.8037")  # 20 - 26.8037
+    # target = 26.8037 + 4 * 7 = 54.8037; raw = 54.8037 - 20 = 34.8037; ceil to multiple 1 -> 35
     assert a["suggested_order_qty"] == 35
-    assert a["safety_stock"] == approx(ss)
+    assert a["safety_stock"] == ss
     assert a["inventory_status"] == "reorder_now"
     assert a["as_of"] == AS_OF
 
@@ -322,7 +338,7 @@ def test_static_overrides():
     only_ss = one(health, location_id="1")
     assert (only_ss["safety_stock"], only_ss["reorder_point"]) == (5, 17)  # rop = 4 * 3 + 5
     only_rop = one(health, location_id="2")
-    assert only_rop["safety_stock"] == approx(9 * Z95)  # computed as without overrides
+    assert only_rop["safety_stock"] == D("14.8037")  # computed as without overrides
     assert only_rop["reorder_point"] == 30
     both = one(health, location_id="3")
     assert (both["safety_stock"], both["reorder_point"]) == (2, 10)
@@ -370,8 +386,8 @@ def test_health_without_demand_and_overstock():
     assert (quiet["safety_stock"], quiet["reorder_point"], quiet["days_of_cover"]) == (0, 0, None)
     assert quiet["inventory_status"] == "healthy"
     busy = one(out["inventory_health"], location_id="L2")
-    # ss = z * sqrt(7 * 27) = 22.61...; rop = 28 + ss; cover 400 / 4 = 100 > 90
-    assert busy["safety_stock"] == approx(Z95 * math.sqrt(7 * 27))
+    # ss = z * sqrt(7 * 27) = 22.612998... -> 22.6130; rop = 28 + ss; cover 400 / 4 = 100 > 90
+    assert busy["safety_stock"] == D("22.6130")
     assert busy["days_of_cover"] == 100
     assert busy["inventory_status"] == "overstock"
 

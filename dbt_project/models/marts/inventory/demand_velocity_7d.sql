@@ -18,11 +18,11 @@ final as (
         location_id,
         -- last 7 days
         units_sold_7d,
-        units_sold_7d / 7 as units_per_day_7d,
+        {{ planning_figure('units_sold_7d / 7') }} as units_per_day_7d,
         orders_7d,
         -- last 28 days
-        units_28d / 28 as units_per_day_28d,
-        sqrt(greatest(demand_var_28d, 0)) as demand_std_28d,
+        {{ planning_figure('units_28d / 28') }} as units_per_day_28d,
+        {{ planning_figure('sqrt(greatest(demand_var_28d, 0))') }} as demand_std_28d,
         -- metadata
         {{ as_of() }} as as_of
     from velocity
