@@ -104,6 +104,36 @@ select * from health
 {%- endmacro %}
 
 
+{#
+    A stored health row with new stock: its policy (demand as of the refresh, parameters, safety
+    stock, reorder point) does not depend on the stock, so only the stock, the cover and the
+    status change. `stock` has sku_id, location_id, on_hand_qty and available_qty; `stored` is
+    the stored row (an alias or a row value). The columns of health_rows, in its order.
+#}
+{% macro restocked_health(stock, stored) -%}
+    {%- set policy_columns = [
+        'units_sold_7d', 'demand_rate_per_day', 'demand_var_per_day', 'has_location_row',
+        'lead_time_days', 'lead_time_std_days', 'service_level', 'reorder_point_override',
+        'safety_stock_override', 'order_qty', 'order_multiple', 'min_order_qty',
+        'review_period_days', 'max_days_of_cover', 'safety_stock', 'demand_std_per_day',
+        'reorder_point',
+    ] -%}
+        {{ stock }}.sku_id,
+        {{ stock }}.location_id,
+        {{ stock }}.on_hand_qty,
+        {{ stock }}.available_qty,
+        {%- for column in policy_columns %}
+        {{ stored }}.{{ column }},
+        {%- endfor %}
+        {{ days_of_cover(stock ~ '.available_qty', stored ~ '.units_sold_7d') }} as days_of_cover,
+        {{ inventory_status(
+            stock ~ '.available_qty', stored ~ '.safety_stock', stored ~ '.reorder_point',
+            days_of_cover(stock ~ '.available_qty', stored ~ '.units_sold_7d'),
+            stored ~ '.max_days_of_cover',
+        ) }} as inventory_status
+{%- endmacro %}
+
+
 {# The stock-dependent part of health, shared with the read-time update of stored rows. #}
 {% macro days_of_cover(available_qty, units_sold_7d) -%}
     case when {{ units_sold_7d }} > 0

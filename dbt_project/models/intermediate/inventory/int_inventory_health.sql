@@ -17,14 +17,6 @@
 
 {% else %}
 
-{%- set policy_columns = [
-    'units_sold_7d', 'demand_rate_per_day', 'demand_var_per_day', 'has_location_row',
-    'lead_time_days', 'lead_time_std_days', 'service_level', 'reorder_point_override',
-    'safety_stock_override', 'order_qty', 'order_multiple', 'min_order_qty',
-    'review_period_days', 'max_days_of_cover', 'safety_stock', 'demand_std_per_day',
-    'reorder_point',
-] -%}
-
 with
 
 {#- A refresh commits the totals before the stored health: in between, the stored rows of the
@@ -106,19 +98,7 @@ moved_stored as materialized (
 -- does not depend on its stock: only the stock, the cover and the status move with new events.
 restocked as (
     select
-        m.sku_id,
-        m.location_id,
-        m.on_hand_qty,
-        m.available_qty,
-        {%- for column in policy_columns %}
-        (m.stored_row).{{ column }},
-        {%- endfor %}
-        {{ days_of_cover('m.available_qty', '(m.stored_row).units_sold_7d') }} as days_of_cover,
-        {{ inventory_status(
-            'm.available_qty', '(m.stored_row).safety_stock', '(m.stored_row).reorder_point',
-            days_of_cover('m.available_qty', '(m.stored_row).units_sold_7d'),
-            '(m.stored_row).max_days_of_cover',
-        ) }} as inventory_status,
+        {{ restocked_health('m', '(m.stored_row)') }},
         (m.stored_row).params_loaded_at,
         (m.stored_row).positions_seq
     from moved_stored as m

@@ -13,10 +13,11 @@
 
 {#
     Health per pair as of the last refresh, so that a read computes it only for the pairs with
-    events since (int_inventory_health). A refresh recomputes the pairs whose totals changed since
-    the stored rows were computed (positions_seq: the totals' through_seq they have seen), the
-    pairs whose demand this run changed, and all pairs when the parameters were reloaded. Each
-    set is read through an index, so the work follows the pairs that changed.
+    events since (int_inventory_health). A refresh computes in full the pairs whose demand this
+    run changed, all pairs once the parameters were reloaded, and pairs not stored yet. The other
+    pairs whose totals changed since their rows were computed (positions_seq: the totals'
+    through_seq they have seen) keep their policy and get the new stock, cover and status, as a
+    read does. Each set is read through an index, so the work follows the pairs that changed.
 #}
 
 -- depends_on: {{ ref('int_position_totals') }}
@@ -36,22 +37,52 @@ params_loaded as (
     select max(loaded_at) as loaded_at from {{ source('landing', 'sku_params') }}
 ),
 
+is_reloaded as (
+    select (select loaded_at from params_loaded)
+        > (select coalesce(max(params_loaded_at), '-infinity') from {{ this }}) as yes
+),
+
+-- the pairs whose totals changed since the stored rows were computed: read straight from the
+-- totals' through_seq index
+moved as materialized (
+    select {{ stock }}
+    from {{ ref('int_position_totals') }} as t
+    where t.through_seq > (select coalesce(max(positions_seq), 0) from {{ this }})
+),
+
 -- the pairs of the rows this run's demand model wrote
 demand_changed as (
     select sku_id, location_id from {{ ref('int_demand_velocity') }}
     where as_of = {{ as_of() }}
         and through_seq = (select max(through_seq) from {{ ref('int_demand_velocity') }})
 ),
+
+-- moved pairs with a stored row whose policy still holds: new stock on the stored policy
+restocked as (
+    select {{ restocked_health('m', 'h') }}
+    from moved as m
+    -- one index lookup per pair
+    cross join lateral (
+        select * from {{ this }} as s
+        where s.sku_id = m.sku_id and s.location_id = m.location_id
+        offset 0
+    ) as h
+    where not (select yes from is_reloaded)
+        and (m.sku_id, m.location_id) not in (select sku_id, location_id from demand_changed)
+),
 {% endif %}
 
+-- the pairs whose policy is computed (again)
 positions as (
     {% if incremental_run() %}
-    -- the pairs whose totals changed since the stored rows were computed: read straight from
-    -- the totals' through_seq index
-    select {{ stock }}
-    from {{ ref('int_position_totals') }} as t
-    where t.through_seq > (select coalesce(max(positions_seq), 0) from {{ this }})
-    -- re-judging a pair twice is harmless, and `union` keeps one of its two identical rows
+    -- moved and not stored yet; re-judging a pair twice is harmless, and `union` keeps one of
+    -- two identical rows
+    select m.*
+    from moved as m
+    where not exists (
+        select from {{ this }} as s
+        where s.sku_id = m.sku_id and s.location_id = m.location_id
+    )
     union
     select {{ stock }}
     from demand_changed as a
@@ -65,8 +96,7 @@ positions as (
     -- every pair, once the parameters were reloaded
     select {{ stock }}
     from {{ ref('int_position_totals') }} as t
-    where (select loaded_at from params_loaded)
-        > (select coalesce(max(params_loaded_at), '-infinity') from {{ this }})
+    where (select yes from is_reloaded)
     {% else %}
     select {{ stock }}
     from {{ ref('int_position_totals') }} as t
@@ -79,10 +109,16 @@ health as (
 
 final as (
     select
-        health.*,
+        h.*,
         (select max(loaded_at) from {{ source('landing', 'sku_params') }}) as params_loaded_at,
         (select max(through_seq) from {{ ref('int_position_totals') }}) as positions_seq
-    from health
+    from (
+        select * from health
+        {% if incremental_run() %}
+        union all
+        select * from restocked
+        {% endif %}
+    ) as h
 )
 
 select * from final
