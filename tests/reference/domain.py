@@ -85,7 +85,7 @@ def compute_marts(
     return {
         "inventory_position": position,
         "wip_position": wip_position(landing.mes_events),
-        "demand_velocity_7d": demand_velocity_7d(landing.order_lines, as_of),
+        "demand_velocity_7d": demand_velocity_7d(velocity),
         "inventory_health": health,
         "reorder_alerts": reorder_alerts(health, velocity, params, as_of),
         "inventory_turns_30d": inventory_turns_30d(landing.wms_events, position, as_of),
@@ -252,12 +252,11 @@ def planning_figure(value: Decimal) -> Decimal:
     return value.quantize(PLANNING_UNIT, rounding=ROUND_HALF_UP)
 
 
-def demand_velocity_7d(order_lines: list[Row], as_of: datetime) -> list[Row]:
-    """The mart: demand_velocity with its rates and std shown to 4 decimals."""
+def demand_velocity_7d(velocity: list[Row]) -> list[Row]:
+    """The mart: `demand_velocity` rows with their rates and std shown to 4 decimals."""
     shown = ("units_per_day_7d", "units_per_day_28d", "demand_std_28d")
     return [
-        {k: planning_figure(v) if k in shown else v for k, v in row.items()}
-        for row in demand_velocity(order_lines, as_of)
+        {k: planning_figure(v) if k in shown else v for k, v in row.items()} for row in velocity
     ]
 
 
