@@ -1,5 +1,6 @@
-"""The nightly proof that incremental upkeep is exact: rebuild every mart from all events into
-shadow schemas and compare them, row for row, with the live marts.
+"""The nightly proof that incremental upkeep is exact: rebuild every model from all events into
+shadow schemas and compare them, row for row, with the live ones: the marts, and the state
+tables behind them (less the columns that say how far an incremental run has got).
 
 The rebuild runs while events keep arriving. Then, with ingestion paused for a moment (the ingest
 lock: batches wait, nothing is refused), both sides catch up to the same events incrementally
@@ -13,23 +14,39 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from dagster_project.db import connect
-from dagster_project.db.locks import advisory_lock, refresh_lock
+from dagster_project.db.locks import advisory_lock, refresh_lease
 from dagster_project.ingest.batch import INGEST_LOCK
 from dagster_project.settings import Settings
 from dagster_project.transform import refresh, run_dbt
 
 SHADOW_PREFIX = "shadow_"
-LIVE_SCHEMA = "marts"
 SAMPLE_ROWS = 5
-# as_of is the read instant on position (now()); every other figure must agree exactly
-IGNORED_COLUMNS = {"as_of"}
 # sums of the same numbers in another order may differ in the last bits of a float
 DIGITS = 9
+
+
+@dataclass(frozen=True)
+class Comparable:
+    """A relation dbt builds, and what of it must equal a full rebuild: every column but the
+    model's `meta.bookkeeping_columns` (where an incremental run has got to: through_seq, the
+    run that changed a row, and as_of, the read instant on position), on the rows its
+    `meta.kept_rows` condition keeps (state tables keep rows a rebuild has none of, such as a
+    count gone to zero, which the marts leave out)."""
+
+    schema: str
+    name: str
+    ignored: frozenset[str] = frozenset({"as_of"})
+    kept_rows: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -54,31 +71,63 @@ class ValidationResult:
         return not self.differences
 
 
+def _shadow_target(settings: Settings) -> Path:
+    return settings.state_dir / "dbt" / "shadow-target"
+
+
 def _shadow_run(settings: Settings, as_of: datetime, full_refresh: bool) -> None:
     args = [
         "run",
         "--target-path",
-        str(settings.state_dir / "dbt" / "shadow-target"),
+        str(_shadow_target(settings)),
         "--vars",
         json.dumps({"schema_prefix": SHADOW_PREFIX, "as_of": as_of.isoformat()}),
     ]
     run_dbt(settings, [*args, "--full-refresh"] if full_refresh else args)
 
 
-def _columns(conn: psycopg.Connection, mart: str) -> list[tuple[str, str]]:
+def comparables(manifest_path: Path) -> list[Comparable]:
+    """Every relation the project builds on Postgres, from a manifest parsed without the shadow
+    prefix's effect on names (schemas are taken without it)."""
+    manifest = json.loads(manifest_path.read_text())
+    found = []
+    for node in manifest["nodes"].values():
+        config = node["config"]
+        if node["resource_type"] != "model" or not config.get("enabled", True):
+            continue
+        if config.get("materialized") not in ("view", "incremental", "table"):
+            continue
+        # a view over the landing tables alone is the same query on the same rows on both sides
+        if all(parent.startswith("source.") for parent in node["depends_on"]["nodes"]):
+            continue
+        meta = config.get("meta") or {}
+        found.append(
+            Comparable(
+                schema=node["schema"].removeprefix(SHADOW_PREFIX),
+                name=node["alias"] or node["name"],
+                ignored=frozenset({"as_of", *meta.get("bookkeeping_columns", [])}),
+                kept_rows=meta.get("kept_rows"),
+            )
+        )
+    return sorted(found, key=lambda c: c.label)
+
+
+def _columns(conn: psycopg.Connection, relation: Comparable) -> list[tuple[str, str]]:
     return conn.execute(
         """
-        select column_name, data_type from information_schema.columns
-        where table_schema = %s and table_name = %s order by ordinal_position
+        select a.attname, format_type(a.atttypid, a.atttypmod)
+        from pg_attribute as a
+        where a.attrelid = to_regclass(%s) and a.attnum > 0 and not a.attisdropped
+        order by a.attnum
         """,
-        [LIVE_SCHEMA, mart],
+        [sql.Identifier(relation.schema, relation.name).as_string()],
     ).fetchall()
 
 
-def _comparable(columns: list[tuple[str, str]]) -> sql.Composable:
+def _comparable(columns: list[tuple[str, str]], ignored: frozenset[str]) -> sql.Composable:
     items = []
     for name, data_type in columns:
-        if name in IGNORED_COLUMNS:
+        if name in ignored:
             continue
         column = sql.Identifier(name)
         if data_type in ("numeric", "double precision", "real"):
@@ -88,42 +137,48 @@ def _comparable(columns: list[tuple[str, str]]) -> sql.Composable:
     return sql.SQL(", ").join(items)
 
 
-def compare(conn: psycopg.Connection, mart: str) -> tuple[int, MartDifference | None]:
-    """Rows of the live mart, and how it differs from its shadow (None when identical)."""
-    select = _comparable(_columns(conn, mart))
-    live = sql.Identifier(LIVE_SCHEMA, mart)
-    shadow = sql.Identifier(SHADOW_PREFIX + LIVE_SCHEMA, mart)
+def compare(
+    conn: psycopg.Connection, relation: Comparable, as_of: datetime
+) -> tuple[int, MartDifference | None]:
+    """Rows of the live relation, and how it differs from its shadow (None when identical)."""
+    select = _comparable(_columns(conn, relation), relation.ignored)
+    live = sql.Identifier(relation.schema, relation.name)
+    shadow = sql.Identifier(SHADOW_PREFIX + relation.schema, relation.name)
+    # the condition may name the instant the two sides are as of
+    kept = sql.SQL(relation.kept_rows or "true").format(as_of=sql.Literal(as_of))
     query = sql.SQL(
         """
-        with live as (select {select} from {live}),
-            shadow as (select {select} from {shadow}),
+        with live as (select {select} from {live} where {kept}),
+            shadow as (select {select} from {shadow} where {kept}),
             live_only as (select * from live except all select * from shadow),
             shadow_only as (select * from shadow except all select * from live)
         select 'live' as side, to_jsonb(l) as row_data from live_only as l
         union all
         select 'shadow', to_jsonb(s) from shadow_only as s
         """
-    ).format(select=select, live=live, shadow=shadow)
+    ).format(select=select, live=live, shadow=shadow, kept=kept)
     rows = conn.execute(query).fetchall()
-    count = conn.execute(sql.SQL("select count(*) from {}").format(live)).fetchone()[0]
+    count = conn.execute(sql.SQL("select count(*) from {} where {}").format(live, kept)).fetchone()[
+        0
+    ]
     if not rows:
         return count, None
     sides = [side for side, _ in rows]
     sample = [{"side": side, **data} for side, data in rows[:SAMPLE_ROWS]]
-    return count, MartDifference(mart, sides.count("live"), sides.count("shadow"), sample)
+    return count, MartDifference(relation.label, sides.count("live"), sides.count("shadow"), sample)
 
 
-def live_marts(conn: psycopg.Connection) -> list[str]:
-    return [
-        r[0]
-        for r in conn.execute(
-            """
-            select table_name from information_schema.tables
-            where table_schema = %s order by table_name
-            """,
-            [LIVE_SCHEMA],
-        ).fetchall()
-    ]
+def compare_with_shadow(
+    conn: psycopg.Connection, settings: Settings, as_of: datetime
+) -> tuple[list[str], dict[str, int], list[MartDifference]]:
+    """Compare every relation the project builds with its shadow, in the caller's snapshot."""
+    relations = comparables(_shadow_target(settings) / "manifest.json")
+    rows, differences = {}, []
+    for relation in relations:
+        rows[relation.label], difference = compare(conn, relation, as_of)
+        if difference:
+            differences.append(difference)
+    return [r.label for r in relations], rows, differences
 
 
 def validate_against_full_rebuild(
@@ -131,7 +186,7 @@ def validate_against_full_rebuild(
 ) -> ValidationResult:
     """Rebuild into shadow schemas, catch both sides up to the same events, compare every mart."""
     as_of = as_of or datetime.now(UTC)
-    with refresh_lock(settings):
+    with refresh_lease(settings, "nightly validation"):
         started = time.perf_counter()
         _shadow_run(settings, as_of, full_refresh=True)
         rebuild_seconds = time.perf_counter() - started
@@ -141,11 +196,6 @@ def validate_against_full_rebuild(
             refresh(settings, as_of=as_of)
             with connect(settings) as conn, conn.transaction():
                 conn.execute("set transaction isolation level repeatable read read only")
-                marts = live_marts(conn)
-                rows, differences = {}, []
-                for mart in marts:
-                    rows[mart], difference = compare(conn, mart)
-                    if difference:
-                        differences.append(difference)
+                marts, rows, differences = compare_with_shadow(conn, settings, as_of)
             paused_seconds = time.perf_counter() - paused
     return ValidationResult(as_of, marts, rows, differences, rebuild_seconds, paused_seconds)

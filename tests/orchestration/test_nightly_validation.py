@@ -46,7 +46,7 @@ def test_a_difference_in_the_live_state_is_reported(conn, settings, tmp_path):
 
     assert not result.passed
     by_mart = {d.mart: d for d in result.differences}
-    position = by_mart["inventory_position"]
+    position = by_mart["marts.inventory_position"]
     assert (position.live_only, position.shadow_only) == (1, 1)
     assert {r["side"]: r["on_hand_qty"] for r in position.sample} == {"live": 31, "shadow": 30}
-    assert result.rows["inventory_position"] == 2
+    assert result.rows["marts.inventory_position"] == 2

@@ -10,7 +10,7 @@ EQUALS_LIVE = "live_marts_equal_a_full_rebuild"
 
 
 def _report(result) -> str:
-    lines = ["| mart | rows | live only | rebuild only |", "|---|---:|---:|---:|"]
+    lines = ["| relation | rows | live only | rebuild only |", "|---|---:|---:|---:|"]
     differences = {d.mart: d for d in result.differences}
     for mart in result.marts:
         d = differences.get(mart)
@@ -30,7 +30,7 @@ def _report(result) -> str:
         dg.AssetCheckSpec(
             EQUALS_LIVE,
             asset=SHADOW_MARTS,
-            description="Every live mart equals, row for row, the mart rebuilt from all events.",
+            description="Every live mart and state table equals its rebuild from all events.",
         )
     ],
     description="Every mart rebuilt from all events into shadow_* schemas, as of the run.",
