@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from dagster_project.db import connect, database_url
+from dagster_project.db.locks import LEASE_ENV, RefreshBusy, refresh_lease
 from dagster_project.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -79,12 +82,14 @@ def _invoke(settings: Settings, args: list[str], manifest: object | None = None)
     return result.result
 
 
+# The clock table (macros/refresh_log.sql), for tests and benches that set the instant the views
+# read without a dbt run.
 CLOCK_DDL = """
 create schema if not exists intermediate;
 create table if not exists intermediate.refresh_clock (
     as_of timestamptz not null,
-    is_requested boolean not null default false,
-    is_singleton boolean primary key default true check (is_singleton)
+    is_singleton boolean primary key default true check (is_singleton),
+    run_seq bigint not null default 0
 )
 """
 
@@ -99,26 +104,19 @@ SOURCE_ONLY_MODELS = {
 }
 
 
-def _request_as_of(settings: Settings, as_of: datetime) -> bool:
-    """Leave the instant for the run's start hook (macros/refresh_log.sql), not as a dbt var:
-    a var that changes on every refresh would make dbt re-parse the whole project each time.
-    Return whether every mart view already exists."""
-    return _prepare_run(settings, as_of, find_idle=False)[0]
-
-
 def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[bool, list[str]]:
-    """Request the instant; return whether every mart view exists and (when asked) which of
-    SOURCE_ONLY_MODELS have nothing new to add."""
+    """Leave the instant on the lease this process holds, for the run's start hook
+    (macros/refresh_lease.sql), not as a dbt var: a var that changes on every refresh would make
+    dbt re-parse the whole project each time. Return whether every mart view exists and (when
+    asked) which of SOURCE_ONLY_MODELS have nothing new to add."""
     idle = []
     with connect(settings) as conn:
-        conn.execute(CLOCK_DDL)
-        conn.execute(
-            """
-            insert into intermediate.refresh_clock (as_of, is_requested) values (%s, true)
-            on conflict (is_singleton) do update set as_of = excluded.as_of, is_requested = true
-            """,
-            [as_of],
+        requested = conn.execute(
+            "update ops.refresh_lease set requested_as_of = %s where holder = %s",
+            [as_of, os.environ[LEASE_ENV]],
         )
+        if requested.rowcount != 1:
+            raise DbtError("the refresh lease was lost before the run started")
         # pg_catalog, not information_schema.views: a tenth of the time
         views = conn.execute(
             "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
@@ -141,6 +139,16 @@ def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[
                     idle.append(model)
     in_place = views >= len(list((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")))
     return in_place, idle
+
+
+@contextmanager
+def _lease(
+    settings: Settings, role: str, wait: bool, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    with refresh_lease(settings, role, wait=wait, on_wait=on_wait) as taken:
+        if not taken:
+            raise RefreshBusy("another refresh holds the incremental state (ops.refresh_lease)")
+        yield
 
 
 def project_stamp() -> float:
@@ -171,21 +179,25 @@ class Refresher:
             self._stamp = stamp
         return self._manifest
 
-    def refresh(self, as_of: datetime | None = None, full_refresh: bool = False) -> RefreshResult:
-        """Bring every mart up to date with the committed events, as of `as_of` (default: now)."""
+    def refresh(
+        self, as_of: datetime | None = None, full_refresh: bool = False, *, wait: bool = True
+    ) -> RefreshResult:
+        """Bring every mart up to date with the committed events, as of `as_of` (default: now).
+        Another writer's refresh is waited for, or with wait=False raises RefreshBusy."""
         started = time.perf_counter()
-        views_in_place, idle = _prepare_run(
-            self.settings, as_of or datetime.now(UTC), find_idle=not full_refresh
-        )
-        # a refresh every few seconds: no JSON artifacts, and only warnings in dbt.log (the
-        # debug log of every statement would grow by about 0.4 MB per refresh)
-        args = ["run", "--no-write-json", "--log-level-file", "warn"]
-        if full_refresh:
-            args.append("--full-refresh")
-        elif views_in_place:
-            # as in refresh(); and each dbt model costs some 50 ms even with nothing to do
-            args += ["--exclude", "config.materialized:view", *idle]
-        results = _invoke(self.settings, args, manifest=self._current_manifest())
+        with _lease(self.settings, "stream worker refresh", wait):
+            views_in_place, idle = _prepare_run(
+                self.settings, as_of or datetime.now(UTC), find_idle=not full_refresh
+            )
+            # a refresh every few seconds: no JSON artifacts, and only warnings in dbt.log (the
+            # debug log of every statement would grow by about 0.4 MB per refresh)
+            args = ["run", "--no-write-json", "--log-level-file", "warn"]
+            if full_refresh:
+                args.append("--full-refresh")
+            elif views_in_place:
+                # as in refresh(); and each dbt model costs some 50 ms even with nothing to do
+                args += ["--exclude", "config.materialized:view", *idle]
+            results = _invoke(self.settings, args, manifest=self._current_manifest())
         return RefreshResult(
             as_of=as_of,
             full_refresh=full_refresh,
@@ -195,20 +207,28 @@ class Refresher:
 
 
 def refresh(
-    settings: Settings, as_of: datetime | None = None, full_refresh: bool = False
+    settings: Settings,
+    as_of: datetime | None = None,
+    full_refresh: bool = False,
+    *,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> RefreshResult:
     """Bring every mart up to date with the committed events, as of `as_of` (default: now).
-    A process that refreshes repeatedly should keep one `Refresher` instead."""
+    Another writer's refresh is waited for (`on_wait` hears for whom), or with wait=False raises
+    RefreshBusy. A process that refreshes repeatedly should keep one `Refresher` instead."""
     started = time.perf_counter()
-    views_in_place = _request_as_of(settings, as_of or datetime.now(UTC))
-    args = ["run"]
-    if full_refresh:
-        args.append("--full-refresh")
-    elif views_in_place:
-        # Views read the state tables and the clock when queried; re-creating them on every
-        # refresh costs dbt about 50 ms each. A new version of the models needs --full-refresh.
-        args += ["--exclude", "config.materialized:view"]
-    results = run_dbt(settings, args)
+    with _lease(settings, "inventory refresh", wait, on_wait):
+        views_in_place = _prepare_run(settings, as_of or datetime.now(UTC), find_idle=False)[0]
+        args = ["run"]
+        if full_refresh:
+            args.append("--full-refresh")
+        elif views_in_place:
+            # Views read the state tables and the clock when queried; re-creating them on every
+            # refresh costs dbt about 50 ms each. A new version of the models needs
+            # --full-refresh.
+            args += ["--exclude", "config.materialized:view"]
+        results = run_dbt(settings, args)
     return RefreshResult(
         as_of=as_of,
         full_refresh=full_refresh,

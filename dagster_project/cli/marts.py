@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from dagster_project.cli.common import err, fail, ready_connection
+from dagster_project.db.locks import RefreshBusy
 from dagster_project.settings import get_settings
 from dagster_project.transform import DbtError, refresh
 
@@ -30,12 +31,23 @@ def refresh_command(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="rebuild the state from all events")
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="wait for a refresh another process is running (the worker, dbt) or fail",
+        ),
+    ] = True,
 ) -> None:
     """Refresh every mart: add the events since the last refresh, move the time windows."""
     instant = _instant(as_of)
     ready_connection().close()
     try:
-        result = refresh(get_settings(), as_of=instant, full_refresh=full_refresh)
+        result = refresh(
+            get_settings(), as_of=instant, full_refresh=full_refresh, wait=wait, on_wait=err.print
+        )
+    except RefreshBusy as exc:
+        raise fail(f"{exc}; not waiting (--no-wait)") from exc
     except DbtError as exc:
         raise fail(str(exc)) from exc
     kind = "full rebuild" if full_refresh else "refresh"

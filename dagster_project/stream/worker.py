@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from dagster_project.db import connect
-from dagster_project.db.locks import STREAM_LOCK, advisory_lock, refresh_lock
+from dagster_project.db.locks import STREAM_LOCK, advisory_lock, refresh_lease
 from dagster_project.settings import Settings
 from dagster_project.stream.progress import Progress, committed_seq, read_progress, write_progress
 
@@ -117,8 +117,9 @@ class StreamWorker:
         if not self._refresh_due(seq, now):
             return seq, False, None
         try:
-            # a nightly validation holds the lock for a while: skip, the reads stay current
-            with refresh_lock(self.settings, wait=False) as taken:
+            # another writer (a nightly validation, an analytics engineer's dbt run) holds the
+            # state for a while: skip, the reads stay current
+            with refresh_lease(self.settings, "stream worker", wait=False) as taken:
                 if not taken:
                     return seq, False, None
                 started = time.perf_counter()

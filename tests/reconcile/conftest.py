@@ -40,7 +40,7 @@ def set_clock(conn: psycopg.Connection, as_of: datetime) -> None:
     conn.execute(
         """
         insert into intermediate.refresh_clock (as_of) values (%s)
-        on conflict (is_singleton) do update set as_of = excluded.as_of, is_requested = false
+        on conflict (is_singleton) do update set as_of = excluded.as_of
         """,
         [as_of],
     )

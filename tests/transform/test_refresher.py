@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from dagster_project.ingest import ingest_records
-from dagster_project.transform import Refresher, _request_as_of, run_dbt
+from dagster_project.transform import Refresher, run_dbt
 from tests.transform.test_marts_match_reference import (  # noqa: F401 (a fixture)
     LAST_AS_OF,
     assert_marts_match,
@@ -141,8 +141,10 @@ def test_refresher_matches_the_reference_across_refreshes(conn, settings):
         ],
         "during a refresh",
     )
-    _request_as_of(settings, second)
-    run_dbt(settings, ["run", "--select", "int_position_totals"])
+    run_dbt(
+        settings,
+        ["run", "--select", "int_position_totals", "--vars", f'{{"as_of": "{second.isoformat()}"}}'],
+    )
     assert_marts_match(conn, second, ["inventory_position", "inventory_health", "reorder_alerts"])
 
 

@@ -6,7 +6,7 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.db.locks import refresh_lock
+from dagster_project.db.locks import refresh_lease
 from dagster_project.lib.dbt import InventoryDbtTranslator, dbt_environment, inventory_dbt_project
 from dagster_project.settings import get_settings
 
@@ -44,5 +44,5 @@ def inventory_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     the SQL on fixed rows, not the data: the test suite runs them, production runs skip them."""
     settings = get_settings()
     os.environ.update(dbt_environment(settings))
-    with refresh_lock(settings):
+    with refresh_lease(settings, f"Dagster run {context.run_id}", on_wait=context.log.info):
         yield from dbt.cli(["build", "--exclude", "test_type:unit"], context=context).stream()

@@ -9,7 +9,8 @@
       the state table's come from one query; a difference of names or types fails the run as the
       default does. The other settings take dbt's own path;
     - the commit does not wait for the disk (synchronous_commit off, for this transaction only).
-    Everything else (full refresh, first build, indexes, grants, hooks) is the default's.
+    - a full refresh swaps the rebuilt table in without dropping the views on it (ops.swap_in).
+    Everything else (first build, indexes, grants, hooks) is the default's.
 #}
 {% materialization incremental, adapter='postgres' -%}
 
@@ -36,8 +37,6 @@
 
   -- `BEGIN` happens here:
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {% set to_drop = [] %}
 
   {% set incremental_strategy = config.get('incremental_strategy') or 'default' %}
   {% set strategy_sql_macro_func = adapter.get_incremental_strategy_macro(context, incremental_strategy) %}
@@ -70,10 +69,13 @@
     {% do create_indexes(relation_for_indexes) %}
   {% endif %}
 
+  {#- dbt renames the old table away and drops it with CASCADE after the commit, taking every
+      view on it (the marts) with it until the run re-creates them: swapped in one transaction
+      instead, with the views on it re-created on the new table (migration 0007). #}
   {% if need_swap %}
-      {% do adapter.rename_relation(target_relation, backup_relation) %}
-      {% do adapter.rename_relation(intermediate_relation, target_relation) %}
-      {% do to_drop.append(backup_relation) %}
+      {% call statement('swap_in') %}
+          select ops.swap_in('{{ target_relation.render() }}', '{{ intermediate_relation.render() }}')
+      {% endcall %}
   {% endif %}
 
   {% set should_revoke = should_revoke(existing_relation, full_refresh_mode) %}
@@ -85,10 +87,6 @@
 
   -- `COMMIT` happens here
   {% do adapter.commit() %}
-
-  {% for rel in to_drop %}
-      {% do adapter.drop_relation(rel) %}
-  {% endfor %}
 
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 

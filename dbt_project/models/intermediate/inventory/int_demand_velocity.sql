@@ -1,12 +1,15 @@
 -- depends_on: {{ ref('stg_landing__order_lines') }}
+
+{# kept_rows: a pair whose demand left the window keeps its row at zero; the mart drops it. #}
 {{
     config(
         unique_key=['sku_id', 'location_id'],
         indexes=[
             {'columns': ['sku_id', 'location_id'], 'unique': True},
             {'columns': ['through_seq']},
-            {'columns': ['as_of']},
+            {'columns': ['changed_run']},
         ] if target.type != 'materialize' else [],
+        meta={'kept_rows': 'units_28d > 0'},
     )
 }}
 
@@ -22,10 +25,12 @@
 with
 
 {% if incremental_run() %}
+-- the order lines and the instant this table has counted: its own through_seq, and the as_of
+-- of its last completed run
 previous as (
     select
         coalesce(max(through_seq), 0) as through_seq,
-        coalesce(max(as_of), {{ as_of() }}) as as_of
+        coalesce({{ state_mark('as_of') }}, max(as_of), {{ as_of() }}) as as_of
     from {{ this }}
 ),
 
@@ -136,7 +141,10 @@ final as (
         -- population variance of the 28 slice totals (empty slices count as 0), exact in numeric
         coalesce((28 * p.units_squared_28d - p.units_28d * p.units_28d) / 784, 0) as demand_var_28d,
         (select max(through_seq) from {{ ref('int_order_lines_current') }}) as through_seq,
-        {{ as_of() }} as as_of
+        {{ as_of() }} as as_of,
+        -- the run that changed the row: int_inventory_health_stored recomputes the pairs
+        -- changed after its own last run
+        {{ run_seq() }} as changed_run
     {% if incremental_run() %}
     from (select distinct sku_id, location_id from affected) as a
     left join per_pair as p on p.sku_id = a.sku_id and p.location_id = a.location_id

@@ -50,11 +50,11 @@ moved as materialized (
     where t.through_seq > (select coalesce(max(positions_seq), 0) from {{ this }})
 ),
 
--- the pairs of the rows this run's demand model wrote
+-- the pairs whose demand changed since this model's last completed run (in this run, or in one
+-- killed before it got here)
 demand_changed as (
     select sku_id, location_id from {{ ref('int_demand_velocity') }}
-    where as_of = {{ as_of() }}
-        and through_seq = (select max(through_seq) from {{ ref('int_demand_velocity') }})
+    where changed_run > coalesce({{ state_mark('run_seq') }}, 0)
 ),
 
 -- moved pairs with a stored row whose policy still holds: new stock on the stored policy

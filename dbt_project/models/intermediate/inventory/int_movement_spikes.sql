@@ -4,8 +4,13 @@
         unique_key=['sku_id'],
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['sku_id']}] if target.type != 'materialize' else [],
+        meta={'kept_rows': "event_id is not null and event_ts > {as_of} - interval '28 days'"
+            ~ " and event_ts <= {as_of}"},
     )
 }}
+
+{# kept_rows: a judged SKU's marker row and spikes that have left the window since stay;
+   the mart drops both. #}
 
 {#
     Movement spikes: on-hand movements of the last 28 days larger than spike_factor times the
@@ -24,11 +29,11 @@
 with
 
 {% if incremental_run() %}
--- the SKUs whose size distribution this run changed: each is judged again
+-- the SKUs whose size distribution changed since this model's last completed run (in this run,
+-- or in one killed before it got here): each is judged again
 judged as (
     select sku_id from {{ ref('int_sku_size_counts') }}
-    where through_seq = (select max(through_seq) from {{ ref('int_sku_size_counts') }})
-        and as_of = {{ as_of() }}
+    where changed_run > coalesce({{ state_mark('run_seq') }}, 0)
     group by sku_id
 ),
 {% endif %}

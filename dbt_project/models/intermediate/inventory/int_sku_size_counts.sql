@@ -4,9 +4,13 @@
         indexes=[
             {'columns': ['sku_id', 'abs_qty'], 'unique': True},
             {'columns': ['through_seq']},
+            {'columns': ['changed_run']},
         ] if target.type != 'materialize' else [],
+        meta={'kept_rows': 'movements <> 0'},
     )
 }}
+
+{# kept_rows: a size whose count went back to zero keeps its row; a rebuild has none. #}
 
 {#
     How many on-hand movements of each size each SKU had in the last 28 days: the distribution
@@ -25,10 +29,12 @@ movements as (
 ),
 
 {% if incremental_run() %}
+-- the events and the window this table has counted: its own through_seq, and the as_of of
+-- its last completed run (not max(as_of): a run that moved as_of backwards leaves later ones)
 previous as (
     select
         coalesce(max(through_seq), 0) as through_seq,
-        coalesce(max(as_of), {{ as_of() }}) as as_of
+        coalesce({{ state_mark('as_of') }}, max(as_of), {{ as_of() }}) as as_of
     from {{ this }}
 ),
 
@@ -82,7 +88,10 @@ final as (
         c.abs_qty,
         coalesce(t.movements, 0) + c.movements as movements,
         (select max(ingest_seq) from {{ ref('int_wms_movements') }}) as through_seq,
-        {{ as_of() }} as as_of
+        {{ as_of() }} as as_of,
+        -- the run that changed the row: int_movement_spikes re-judges the SKUs changed after
+        -- its own last run
+        {{ run_seq() }} as changed_run
     from changed as c
     -- one lookup in the key's index per changed size, not a hash of every stored size
     left join lateral (
@@ -98,7 +107,8 @@ final as (
         abs_qty,
         count(*) as movements,
         (select max(ingest_seq) from movements) as through_seq,
-        {{ as_of() }} as as_of
+        {{ as_of() }} as as_of,
+        {{ run_seq() }} as changed_run
     from movements
     where {{ in_window('event_ts', 28) }}
     group by sku_id, abs_qty
