@@ -75,7 +75,7 @@ def _shadow_target(settings: Settings) -> Path:
     return settings.state_dir / "dbt" / "shadow-target"
 
 
-def _shadow_run(settings: Settings, as_of: datetime, full_refresh: bool) -> None:
+def shadow_run(settings: Settings, as_of: datetime, full_refresh: bool) -> None:
     args = [
         "run",
         "--target-path",
@@ -188,11 +188,11 @@ def validate_against_full_rebuild(
     as_of = as_of or datetime.now(UTC)
     with refresh_lease(settings, "nightly validation"):
         started = time.perf_counter()
-        _shadow_run(settings, as_of, full_refresh=True)
+        shadow_run(settings, as_of, full_refresh=True)
         rebuild_seconds = time.perf_counter() - started
         with advisory_lock(settings, INGEST_LOCK):
             paused = time.perf_counter()
-            _shadow_run(settings, as_of, full_refresh=False)
+            shadow_run(settings, as_of, full_refresh=False)
             refresh(settings, as_of=as_of)
             with connect(settings) as conn, conn.transaction():
                 conn.execute("set transaction isolation level repeatable read read only")

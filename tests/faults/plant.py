@@ -1,0 +1,96 @@
+"""A simulated plant fed in chunks, and the proof that the kept state equals a rebuild: shared
+by the fault tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+
+from dagster_project.ingest import InputFile, ingest_file
+from dagster_project.settings import Settings
+from dagster_project.db import connect
+from dagster_project.validation import shadow_run, compare_with_shadow
+from tests.conftest import ROOT, run_cli
+
+EVENT_FILES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "order_lines.jsonl"}
+REFERENCE_FILES = {"skus": "skus.csv", "sku-params": "sku_params.csv", "uom": "uom_conversions.csv"}
+
+
+class Plant:
+    """Two weeks of a small simulated plant (late scanner uploads included), cut into `chunks`
+    slices of each event file: each slice is a batch of new events, some dated before earlier
+    slices' events."""
+
+    def __init__(self, folder: Path, chunks: int, days: int = 10):
+        result = run_cli(
+            "simulate", "--out", str(folder), "--days", str(days), "--skus", "10",
+            "--orders-per-day", "40", "--late-share", "0.1", "--seed", "7",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr.decode()
+        self.folder = folder
+        self.slices: list[dict[str, Path]] = [{} for _ in range(chunks)]
+        for source, name in EVENT_FILES.items():
+            lines = (folder / name).read_bytes().splitlines(keepends=True)
+            size = -(-len(lines) // chunks)
+            for i in range(chunks):
+                path = folder / f"{i:02d}-{name}"
+                path.write_bytes(b"".join(lines[i * size : (i + 1) * size]))
+                self.slices[i][source] = path
+        self.next = 0
+
+    def load_reference(self, conn: psycopg.Connection) -> None:
+        for source, name in REFERENCE_FILES.items():
+            ingest_file(conn, source, InputFile.from_arg(str(self.folder / name)))
+
+    def feed(self, conn: psycopg.Connection) -> None:
+        """Ingest the next slice of every event file."""
+        for source, path in self.slices[self.next].items():
+            ingest_file(conn, source, InputFile.from_arg(str(path)))
+        self.next += 1
+
+
+def start_refresh(*args: str) -> subprocess.Popen:
+    """`inventory refresh` in a process group of its own, as a user or a scheduler starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dagster_project.cli", "refresh", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL the whole group: no handler, no cleanup, as the OOM killer or a power cut."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate(timeout=30)
+
+
+def wait_for(condition, timeout: float = 120.0, every: float = 0.005) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
+
+
+def assert_equals_full_rebuild(settings: Settings, as_of: datetime) -> None:
+    """Every mart and state table, as the last refresh left them, equals a rebuild from all
+    events at `as_of` (the nightly validation's comparison, without its catch-up refresh)."""
+    shadow_run(settings, as_of, full_refresh=True)
+    with connect(settings) as conn, conn.transaction():
+        conn.execute("set transaction isolation level repeatable read read only")
+        _, rows, differences = compare_with_shadow(conn, settings, as_of)
+    assert not differences, [(d.mart, d.live_only, d.shadow_only, d.sample) for d in differences]
+    assert rows["marts.inventory_position"] > 0
