@@ -3,6 +3,7 @@ by the fault tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import psycopg
 
+from dagster_project.db import connect
 from dagster_project.ingest import InputFile, ingest_file
 from dagster_project.settings import Settings
-from dagster_project.db import connect
-from dagster_project.validation import shadow_run, compare_with_shadow
+from dagster_project.validation import compare_with_shadow, shadow_run
 from tests.conftest import ROOT, run_cli
 
 EVENT_FILES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "order_lines.jsonl"}
@@ -69,10 +70,8 @@ def start_refresh(*args: str) -> subprocess.Popen:
 
 def kill(process: subprocess.Popen) -> None:
     """SIGKILL the whole group: no handler, no cleanup, as the OOM killer or a power cut."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.communicate(timeout=30)
 
 

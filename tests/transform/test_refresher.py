@@ -143,7 +143,13 @@ def test_refresher_matches_the_reference_across_refreshes(conn, settings):
     )
     run_dbt(
         settings,
-        ["run", "--select", "int_position_totals", "--vars", f'{{"as_of": "{second.isoformat()}"}}'],
+        [
+            "run",
+            "--select",
+            "int_position_totals",
+            "--vars",
+            f'{{"as_of": "{second.isoformat()}"}}',
+        ],
     )
     assert_marts_match(conn, second, ["inventory_position", "inventory_health", "reorder_alerts"])
 
