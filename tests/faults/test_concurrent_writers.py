@@ -1,0 +1,117 @@
+"""One writer of the incrementally kept state at a time, whoever starts it: a second waits and
+says for whom, or fails with who holds it; an --as-of is honoured, never replaced."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dagster_project.db.locks import refresh_lease
+from dagster_project.transform import refresh
+from tests.conftest import run_cli
+from tests.faults.plant import Plant, assert_equals_full_rebuild, kill, start_refresh
+from tests.faults.writers import start_plain_dbt
+
+pytestmark = pytest.mark.slow
+
+T = datetime(2026, 11, 6, tzinfo=UTC)
+
+
+@pytest.fixture
+def plant(conn, settings, tmp_path) -> Plant:
+    """A plant with a first slice of events refreshed, and the next slice waiting in the landing."""
+    plant = Plant(tmp_path / "plant", chunks=3, days=3)
+    plant.load_reference(conn)
+    plant.feed(conn)
+    refresh(settings, as_of=T)
+    plant.feed(conn)
+    return plant
+
+
+def refresh_log(conn, since: datetime) -> list[datetime]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "select as_of from intermediate.refresh_log where finished_at > %s"
+            " order by finished_at",
+            [since],
+        )
+    ]
+
+
+def test_two_refreshes_at_once_each_at_its_own_instant(conn, settings, plant):
+    started = conn.execute("select clock_timestamp()").fetchone()[0]
+    first, second = T + timedelta(hours=5), T + timedelta(hours=9)
+    processes = [
+        start_refresh("--as-of", first.isoformat()),
+        start_refresh("--as-of", second.isoformat()),
+    ]
+    outputs = [p.communicate(timeout=300) for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], [e.decode()[-2000:] for _, e in outputs]
+    # one of them waited, and said for whom
+    assert any(b"waiting: the refresh is held by inventory refresh" in e for _, e in outputs)
+    # each ran at the instant it was given, the later-finished one last
+    ran = refresh_log(conn, started)
+    assert sorted(ran) == [first, second]
+    assert_equals_full_rebuild(settings, ran[-1])
+
+
+def test_two_refreshes_at_once_without_as_of(conn, settings, plant):
+    started = conn.execute("select clock_timestamp()").fetchone()[0]
+    processes = [start_refresh(), start_refresh()]
+    outputs = [p.communicate(timeout=300) for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], [e.decode()[-2000:] for _, e in outputs]
+    ran = refresh_log(conn, started)
+    assert len(ran) == 2 and ran[0] <= ran[1]
+    assert_equals_full_rebuild(settings, ran[-1])
+
+
+def test_a_second_writer_waits_for_the_holder_or_names_it(conn, settings, plant, tmp_path):
+    with refresh_lease(settings, "a planner's backfill") as taken:
+        assert taken
+        refused = run_cli("refresh", "--no-wait")
+        gave_up = start_plain_dbt(
+            settings, tmp_path / "a", "run", "--vars", '{"refresh_lease_wait_seconds": 1}'
+        )
+        gave_up_output, _ = gave_up.communicate(timeout=300)
+        waiting = start_plain_dbt(
+            settings, tmp_path / "b", "run", "--vars", f'{{"as_of": "{T.isoformat()}"}}'
+        )
+        time.sleep(5)
+        assert waiting.poll() is None, waiting.stdout.read()  # still waiting for the lease
+
+    assert refused.returncode == 2
+    message = refused.stderr.decode()
+    assert "the refresh is held by a planner's backfill" in message, message
+    assert "not waiting (--no-wait)" in message
+    assert gave_up.returncode != 0
+    assert "the incremental state is being refreshed by a planner's backfill" in gave_up_output
+    # and no model wrote: each checks the lease first
+    assert "OK created" not in gave_up_output, gave_up_output[-3000:]
+    assert "does not hold the refresh lease" in gave_up_output
+
+    output, _ = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, output[-3000:]
+    assert_equals_full_rebuild(settings, T)
+
+
+def test_a_killed_plain_dbt_frees_the_state_after_its_lease_runs_out(
+    conn, settings, plant, tmp_path
+):
+    dbt = start_plain_dbt(settings, tmp_path, "run", "--vars", '{"refresh_lease_ttl_minutes": 0.1}')
+    deadline = time.monotonic() + 120
+    while conn.execute("select count(*) from ops.refresh_lease").fetchone()[0] == 0:
+        assert time.monotonic() < deadline and dbt.poll() is None
+        time.sleep(0.05)
+    kill(dbt)
+
+    refused = run_cli("refresh", "--no-wait")
+    assert refused.returncode == 2 and "plain dbt run" in refused.stderr.decode()
+    time.sleep(6)  # the lease runs 6 s past the last model that renewed it
+    as_of = T + timedelta(hours=2)
+    assert run_cli("refresh", "--no-wait", "--as-of", as_of.isoformat()).returncode == 0
+    assert_equals_full_rebuild(settings, as_of)
