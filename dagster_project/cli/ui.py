@@ -54,8 +54,8 @@ STARTED_BY = "INVENTORY_STARTED_BY"
 # (a Python process with Dagster and dbt loaded takes a second or two more to exit). The code
 # servers wait up to 60 s for calls in flight, and a run the daemon launched is cut short: Dagster
 # marks it failed.
-INTERRUPT_SECONDS = 2.5
-STOP_GRACE_SECONDS = float(os.environ.get("INVENTORY_STOP_GRACE_SECONDS", "5"))
+INTERRUPT_SECONDS = 2.0
+STOP_GRACE_SECONDS = float(os.environ.get("INVENTORY_STOP_GRACE_SECONDS", "4"))
 
 
 def _proc_state(pid: int) -> str | None:

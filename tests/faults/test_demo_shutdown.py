@@ -140,6 +140,10 @@ def test_ctrl_c_on_the_demo_stops_every_process_it_started(demo_home: Path, tmp_
     running = demo_processes(demo_home)
     assert worker in running
     assert any("simulate --live" in cmd for cmd in running.values()), running
+    with connect_demo(demo_home) as conn:
+        # the sensor started the worker: that is no outage
+        down = "select message from ops.alerts where kind = 'stream_worker_down'"
+        assert conn.execute(down).fetchall() == []
 
     os.killpg(demo.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
 
