@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -22,8 +23,32 @@ PIP = "pip>=23,<25.3"
 
 
 def run(*args: str | Path) -> None:
+    """Run a command and wait for it, however it is stopped.
+
+    Ctrl-C reaches the command from the terminal (it is in the same foreground process group):
+    this process ignores it and waits, so the command can stop what it started (the demo: the
+    Dagster processes, the stream worker). `subprocess.run` would kill the command a quarter of a
+    second after Ctrl-C instead. SIGTERM and SIGHUP, sent to this process alone (a supervisor, a
+    closed terminal), are passed on as SIGTERM."""
     print("+", " ".join(str(a) for a in args), flush=True)
-    subprocess.run([str(a) for a in args], cwd=ROOT, check=True)
+    child: subprocess.Popen | None = None
+
+    def pass_on(*_) -> None:
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    # handlers, not SIG_IGN: an ignored signal would stay ignored in the command after exec
+    handlers = {signal.SIGINT: lambda *_: None, signal.SIGTERM: pass_on, signal.SIGHUP: pass_on}
+    saved = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+    try:
+        child = subprocess.Popen([str(a) for a in args], cwd=ROOT)
+        code = child.wait()
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    if code:
+        # killed by a signal: exit as a shell reports it (128 + its number)
+        raise subprocess.CalledProcessError(code if code > 0 else 128 - code, args)
 
 
 def setup() -> None:
@@ -56,6 +81,7 @@ def main(argv: list[str]) -> int:
         run(BIN / "inventory", "demo", "--serve", *rest)
     elif task == "test":
         setup()
+        (ROOT / ".inventory").mkdir(exist_ok=True)  # pytest's --basetemp is made inside it
         run(BIN / "python", "-m", "pytest", *rest)
     elif task == "lint":
         setup()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 
 from dagster_project.cli.common import err
-from dagster_project.cli.ui import interrupt_on_sigterm, start_ui, stop_all, stop_started_worker
+from dagster_project.cli.ui import Supervisor, interrupt_on_sigterm, start_ui
 from dagster_project.db import connect
 from dagster_project.erp.database import connect_erp, ensure_erp
 from dagster_project.settings import Settings
@@ -42,26 +41,24 @@ def _status(settings: Settings) -> str:
 
 
 def serve_live(settings: Settings, *, port: int, rate: float) -> None:
+    """Run until Ctrl-C, SIGTERM or a process exits; then stop everything this started."""
     ensure_erp(settings)
-    processes = start_ui(settings, "127.0.0.1", port)
-    log_dir = settings.state_dir / "logs"
-    with open(log_dir / "simulate-live.log", "ab") as log_file:
-        feeder = subprocess.Popen(
-            [sys.executable, "-m", "dagster_project.cli", "simulate", "--live"]
-            + ["--rate", str(rate)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    processes.append(feeder)
-    err.print(WHERE_TO_CLICK.format(port=port))
+    supervisor = Supervisor(settings)
     interrupt_on_sigterm()
     try:
-        while all(p.poll() is None for p in processes):
+        start_ui(supervisor, "127.0.0.1", port)
+        supervisor.start(
+            "simulate-live",
+            [sys.executable, "-m", "dagster_project.cli", "simulate", "--live"]
+            + ["--rate", str(rate)],
+        )
+        err.print(WHERE_TO_CLICK.format(port=port))
+        while supervisor.all_running():
             time.sleep(10)
             err.print(_status(settings))
-        err.print(f"[red]a live process exited: see the logs in {log_dir}[/red]")
+        err.print(f"[red]a live process exited: see the logs in {supervisor.log_dir}[/red]")
     except KeyboardInterrupt:
         pass
     finally:
-        stop_all(processes)
-        stop_started_worker(settings)
+        err.print("stopping the Dagster UI and daemon, the stream worker and the live feed …")
+        supervisor.stop()

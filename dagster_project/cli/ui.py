@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -44,58 +45,179 @@ def _executable(name: str) -> str:
     return found
 
 
-def start_ui(settings: Settings, host: str, port: int) -> list[subprocess.Popen]:
+# Set in the environment of every process the UI or the demo starts, and inherited by what those
+# start in turn (the code servers, the stream worker in its own session): how they are all found
+# when it stops, whichever process started them and whatever became of their parents.
+STARTED_BY = "INVENTORY_STARTED_BY"
+# On stop: this long for the processes to stop on Ctrl-C (the worker ends its step), then SIGTERM,
+# then SIGKILL at STOP_GRACE_SECONDS, so that all of it is gone within 10 s of Ctrl-C or SIGTERM
+# (a Python process with Dagster and dbt loaded takes a second or two more to exit). The code
+# servers wait up to 60 s for calls in flight, and a run the daemon launched is cut short: Dagster
+# marks it failed.
+INTERRUPT_SECONDS = 2.0
+STOP_GRACE_SECONDS = float(os.environ.get("INVENTORY_STOP_GRACE_SECONDS", "4"))
+
+
+def _proc_state(pid: int) -> str | None:
+    """The process's state letter from /proc (Z: a zombie), None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _tagged(token: str) -> list[int]:
+    """Live processes started with STARTED_BY=token, bar this one and PostgreSQL (detached by
+    design, stopped by `inventory db stop`). Empty where there is no /proc."""
+    marker = f"{STARTED_BY}={token}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == os.getpid():
+            continue
+        try:
+            if marker not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            if Path(os.readlink(entry / "exe")).name == "postgres":
+                continue
+        except OSError:
+            continue  # gone, or another user's
+        if _proc_state(pid) not in (None, "Z"):
+            found.append(pid)
+    return found
+
+
+def _describe(pid: int) -> str:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return str(pid)
+    return f"{pid} ({cmdline.decode(errors='replace').strip()[:120]})"
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+class Supervisor:
+    """The processes `inventory ui` and `inventory demo --serve` start, and their stopping."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.token = f"{os.getpid()}-{secrets.token_hex(6)}"
+        self.processes: list[subprocess.Popen] = []
+        self.log_dir = settings.state_dir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def env(self) -> dict[str, str]:
+        return {**dagster_env(self.settings), STARTED_BY: self.token}
+
+    def start(self, name: str, command: list[str]) -> subprocess.Popen:
+        with open(self.log_dir / f"{name}.log", "ab") as log_file:
+            process = subprocess.Popen(
+                command,
+                env=self.env(),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.processes.append(process)
+        return process
+
+    def all_running(self) -> bool:
+        return all(p.poll() is None for p in self.processes)
+
+    def stop(self) -> None:
+        """Stop all of it within STOP_GRACE_SECONDS: the direct children with SIGINT (as Ctrl-C
+        would) and the worker the sensor started with SIGTERM (it ends its step); then SIGTERM to
+        whatever still carries this supervisor's token (code servers waiting on a call, runs);
+        then SIGKILL."""
+        with contextlib.suppress(ValueError):  # signals can only be set in the main thread
+            # a second Ctrl-C or SIGTERM must not cut the stopping short
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+        started = time.monotonic()
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        stop_started_worker(self.settings, wait=False)
+        for process in self.processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.0, started + INTERRUPT_SECONDS - time.monotonic()))
+        # once the daemon is down no sensor can start another worker: a new pid file is the last
+        stop_started_worker(self.settings, wait=False)
+        for pid in self._left():
+            _signal(pid, signal.SIGTERM)
+        while self._left() and time.monotonic() < started + STOP_GRACE_SECONDS:
+            time.sleep(0.2)
+        for pid in self._left():
+            err.print(f"still running after {STOP_GRACE_SECONDS:g} s, killed: {_describe(pid)}")
+            _signal(pid, signal.SIGKILL)
+        for process in self.processes:
+            process.wait()
+        _worker_pid_file(self.settings).unlink(missing_ok=True)
+        err.print(f"stopped in {time.monotonic() - started:.1f} s")
+
+    def _left(self) -> list[int]:
+        running = [p.pid for p in self.processes if p.poll() is None]
+        return running + [pid for pid in _tagged(self.token) if pid not in running]
+
+
+def start_ui(supervisor: Supervisor, host: str, port: int) -> None:
     """Start the webserver and the daemon (which runs the sensors and schedules)."""
     from dagster_project.lib.dbt import inventory_dbt_project
 
     inventory_dbt_project()  # parse once here rather than in both processes
-    env = dagster_env(settings)
-    log_dir = settings.state_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     target = ["-m", "dagster_project.definitions"]
-    commands = {
-        "webserver": [_executable("dagster-webserver"), "-h", host, "-p", str(port), *target],
-        "daemon": [_executable("dagster-daemon"), "run", *target],
-    }
-    processes = []
-    for name, command in commands.items():
-        with open(log_dir / f"dagster-{name}.log", "ab") as log_file:
-            processes.append(
-                subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-            )
-    return processes
-
-
-def stop_all(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    supervisor.start(
+        "dagster-webserver",
+        [_executable("dagster-webserver"), "-h", host, "-p", str(port), *target],
+    )
+    supervisor.start("dagster-daemon", [_executable("dagster-daemon"), "run", *target])
 
 
 def interrupt_on_sigterm() -> None:
-    """Stop on SIGTERM as on Ctrl-C, so the child processes are stopped too."""
+    """Stop on SIGTERM (a supervisor) and SIGHUP (a closed terminal) as on Ctrl-C, so that the
+    child processes are stopped too."""
 
     def interrupt(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
 
 
-def stop_started_worker(settings: Settings) -> None:
-    """Stop the stream worker that the sensor started for this UI, if it still runs."""
-    from dagster_project.defs.stream.sensors import worker_pid_file
+def _worker_pid_file(settings: Settings) -> Path:
+    from dagster_project.defs.stream.sensors import worker_pid_file  # dagster: imported on use
 
-    pid_file = worker_pid_file(settings)
-    if not pid_file.exists():
+    return worker_pid_file(settings)
+
+
+def _is_stream_worker(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return not Path("/proc").exists()  # no /proc to check with: trust the pid file
+    return b"dagster_project.cli" in cmdline and b"stream" in cmdline
+
+
+def stop_started_worker(settings: Settings, wait: bool = True) -> None:
+    """Stop the stream worker that the sensor started for this UI, if it still runs (and the pid
+    is still that worker's: not some process that got the number since)."""
+    try:
+        pid = int(_worker_pid_file(settings).read_text())
+    except (OSError, ValueError):
         return
-    with contextlib.suppress(ProcessLookupError, ValueError):
-        os.kill(int(pid_file.read_text()), signal.SIGTERM)
-    pid_file.unlink(missing_ok=True)
+    if _proc_state(pid) in (None, "Z") or not _is_stream_worker(pid):
+        return
+    _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while wait and _proc_state(pid) not in (None, "Z"):
+        if time.monotonic() > deadline:
+            _signal(pid, signal.SIGKILL)
+            break
+        time.sleep(0.2)
 
 
 def ui(
@@ -107,18 +229,18 @@ def ui(
     """Serve the Dagster UI and run its daemon until Ctrl-C; the daemon starts the stream worker."""
     ready_connection().close()
     settings = get_settings()
-    processes = start_ui(settings, host, port)
-    err.print(
-        f"Dagster UI on http://{host}:{port} (DAGSTER_HOME {settings.state_dir / 'dagster'}); "
-        f"logs in {settings.state_dir / 'logs'}. Ctrl-C stops it."
-    )
+    supervisor = Supervisor(settings)
     interrupt_on_sigterm()
     try:
-        while all(p.poll() is None for p in processes):
+        start_ui(supervisor, host, port)
+        err.print(
+            f"Dagster UI on http://{host}:{port} (DAGSTER_HOME {settings.state_dir / 'dagster'}); "
+            f"logs in {settings.state_dir / 'logs'}. Ctrl-C stops it."
+        )
+        while supervisor.all_running():
             time.sleep(1)
         raise fail("the Dagster webserver or daemon exited: see the logs")
     except KeyboardInterrupt:
         pass
     finally:
-        stop_all(processes)
-        stop_started_worker(settings)
+        supervisor.stop()

@@ -12,6 +12,7 @@ import pytest
 
 from dagster_project.defs.alerts.sensors import check_failure_alert_sensor
 from dagster_project.defs.inventory.sensors import reference_data_sensor
+from dagster_project.defs.stream import sensors
 from dagster_project.defs.stream.sensors import KEPT_CURRENT, stream_worker_sensor
 from dagster_project.stream import StreamWorker, WorkerConfig, read_progress
 from tests.erp.inventory import ingest_wms, load_params, wms
@@ -27,23 +28,61 @@ def alerts(conn) -> list[tuple[str, str]]:
     return conn.execute("select kind, subject from ops.alerts order by alert_id").fetchall()
 
 
-def test_no_heartbeat_raises_one_alert_per_outage(conn, settings, instance, reset_erp, monkeypatch):
+def evaluate(instance, cursor: str | None = None) -> dg.SensorResult:
+    return stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+
+def test_no_heartbeat_past_the_start_grace_raises_one_alert_per_outage(
+    conn, settings, instance, reset_erp, monkeypatch
+):
     monkeypatch.setenv("INVENTORY_STREAM_AUTOSTART", "0")
-    first = stream_worker_sensor(dg.build_sensor_context(instance=instance))
-    assert json.loads(first.cursor)["down"] is True
-    again = stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+    first = evaluate(instance)
+    # nothing has reported yet, but a worker gets START_GRACE_SECONDS to write its first heartbeat
+    assert alerts(conn) == []
+    monkeypatch.setattr(sensors, "START_GRACE_SECONDS", 0.5)
+    time.sleep(0.6)
+    late = evaluate(instance, first.cursor)
+    assert json.loads(late.cursor)["down"] is True
+    again = evaluate(instance, late.cursor)
     assert again.asset_events == []
     assert alerts(conn) == [("stream_worker_down", "stream")]
 
-    # it comes up, then its heartbeat stops again: a second outage, a second alert
+    # it comes up, then its heartbeat stops: a second outage, alerted at once (no grace)
     reset_erp()
     worker = StreamWorker(settings, WorkerConfig(refresh_every=0))
     worker.tick()
     worker.close()
-    up = stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor))
+    up = evaluate(instance, again.cursor)
+    assert "down" not in json.loads(up.cursor)
     conn.execute("update ops.stream_progress set heartbeat_at = now() - interval '1 hour'")
-    stream_worker_sensor(dg.build_sensor_context(instance=instance, cursor=up.cursor))
+    evaluate(instance, up.cursor)
     assert alerts(conn) == [("stream_worker_down", "stream")] * 2
+
+
+def test_the_heartbeat_a_stopped_demo_left_raises_no_alert_at_the_next_start(
+    conn, settings, instance, reset_erp, monkeypatch
+):
+    """Stopping the demo stops the worker and the daemon: its last heartbeat grows old while
+    nobody watches. The next start is not an outage; a worker that then never reports is."""
+    monkeypatch.setenv("INVENTORY_STREAM_AUTOSTART", "0")
+    reset_erp()
+    worker = StreamWorker(settings, WorkerConfig(refresh_every=0))
+    worker.tick()
+    worker.close()
+    up = json.loads(evaluate(instance).cursor)
+    assert up["up"] is True
+    # an hour later: the worker's heartbeat and the sensor's last evaluation are that old
+    conn.execute("update ops.stream_progress set heartbeat_at = now() - interval '1 hour'")
+    up["evaluated_at"] -= 3600
+
+    restarted = evaluate(instance, json.dumps(up))
+
+    assert alerts(conn) == []
+    assert "waiting_since" in json.loads(restarted.cursor)
+    monkeypatch.setattr(sensors, "START_GRACE_SECONDS", 0.5)
+    time.sleep(0.6)
+    evaluate(instance, restarted.cursor)
+    assert alerts(conn) == [("stream_worker_down", "stream")]
 
 
 def test_progress_is_observed_on_every_mart_it_keeps_current(
@@ -83,20 +122,62 @@ def test_a_worker_far_behind_raises_an_alert(conn, settings, instance, reset_erp
     assert alerts(conn) == [("stream_worker_behind", "stream")]
 
 
+def test_a_worker_just_started_is_given_the_time_to_catch_up(
+    conn, settings, instance, reset_erp, monkeypatch
+):
+    """After a stopped demo the events that came meanwhile wait for the new worker's first
+    refresh: not behind yet. A worker that has run that long and still lags is."""
+    reset_erp()
+    worker = StreamWorker(settings, WorkerConfig(refresh_every=0))
+    worker.tick()
+    worker.close()
+    ingest_wms(conn, wms("E1", "receipt", 30))
+    conn.execute("update raw.wms_events set received_at = now() - interval '1 hour'")
+    monkeypatch.setattr("dagster_project.defs.stream.sensors.BEHIND_AFTER_SECONDS", 60.0)
+
+    just_started = evaluate(instance)
+    assert json.loads(just_started.cursor)["behind"] is False
+    conn.execute("update ops.stream_progress set started_at = now() - interval '2 minutes'")
+    running = evaluate(instance, just_started.cursor)
+
+    assert json.loads(running.cursor)["behind"] is True
+    assert alerts(conn) == [("stream_worker_behind", "stream")]
+
+
 @pytest.mark.slow
-def test_the_sensor_starts_a_worker_that_is_not_running(conn, instance, monkeypatch):
+def test_the_sensor_starts_a_worker_without_alerting_then_alerts_when_it_dies(
+    conn, instance, monkeypatch
+):
     monkeypatch.setenv("INVENTORY_STREAM_AUTOSTART", "1")
-    stream_worker_sensor(dg.build_sensor_context(instance=instance))
+    # a heartbeat left by a worker stopped long ago, as after the last demo
+    conn.execute(
+        "insert into ops.stream_progress (worker_name, pid, started_at, heartbeat_at,"
+        " committed_seq, refreshed_seq, synced_seq, refreshes, requests_opened, requests_closed)"
+        " values ('stream', 1, now() - interval '1 day', now() - interval '1 day', 0, 0, 0, 0,"
+        " 0, 0)"
+    )
+    result = evaluate(instance)
     deadline = time.monotonic() + 120
-    while (progress := read_progress(conn)) is None:
+    # the daemon evaluates it every 15 s; here every second, while the worker it started comes up
+    while (progress := read_progress(conn)).pid == 1:
         assert time.monotonic() < deadline, "the worker never reported a heartbeat"
-        time.sleep(0.5)
+        time.sleep(1)
+        result = evaluate(instance, result.cursor)
+    result = evaluate(instance, result.cursor)
+    assert alerts(conn) == [], "an alert while the worker it started was starting"
+    assert json.loads(result.cursor)["up"] is True
     assert progress.heartbeat_age() < 30
-    # SIGTERM stops it at the end of its tick (it is this process's child: reap it)
-    os.kill(progress.pid, signal.SIGTERM)
-    while os.waitpid(progress.pid, os.WNOHANG) == (0, 0):
-        assert time.monotonic() < deadline, "the worker did not stop on SIGTERM"
-        time.sleep(0.2)
+
+    # it dies (it is this process's child: reap it); its heartbeat goes stale: a real outage
+    os.kill(progress.pid, signal.SIGKILL)
+    os.waitpid(progress.pid, 0)
+    monkeypatch.setenv("INVENTORY_STREAM_AUTOSTART", "0")
+    monkeypatch.setattr(sensors, "STALE_AFTER_SECONDS", 2.0)
+    while read_progress(conn).heartbeat_age() <= 2.0:
+        time.sleep(0.5)
+    down = evaluate(instance, result.cursor)
+    assert json.loads(down.cursor)["down"] is True
+    assert alerts(conn) == [("stream_worker_down", "stream")]
 
 
 def test_new_reference_data_requests_one_health_refresh(conn, instance, tmp_path):

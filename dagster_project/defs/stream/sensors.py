@@ -33,6 +33,13 @@ KEPT_CURRENT = [
 ] + [dg.AssetKey(["erp", "replenishment_requests"]), dg.AssetKey(["erp", "inventory_health_live"])]
 
 STALE_AFTER_SECONDS = float(os.environ.get("INVENTORY_STREAM_STALE_SECONDS", "30"))
+# How long a worker may take to write its first heartbeat once the sensor has started it (or,
+# with INVENTORY_STREAM_AUTOSTART=0, once the sensor has started watching): the imports and
+# dbt's parse take a while on a busy machine. Only then is its silence an outage.
+START_GRACE_SECONDS = float(os.environ.get("INVENTORY_STREAM_START_GRACE_SECONDS", "120"))
+# Evaluations further apart than this: the sensor was not watching (the daemon was stopped, as
+# at the end of a demo), so a stale heartbeat then says nothing about an outage.
+WATCH_GAP_SECONDS = max(2 * STALE_AFTER_SECONDS, 60.0)
 BEHIND_AFTER_SECONDS = float(os.environ.get("INVENTORY_STREAM_BEHIND_SECONDS", "120"))
 # an observation per mart per refresh would be ~50k events a day in the instance's event log
 OBSERVE_EVERY_SECONDS = float(os.environ.get("INVENTORY_STREAM_OBSERVE_SECONDS", "60"))
@@ -79,36 +86,60 @@ def start_worker() -> int:
     return process.pid
 
 
+def _not_running(context, conn, cursor: dict, progress, now: datetime, watching: bool):
+    """No fresh heartbeat: start the worker, and alert once per outage. An outage is a worker
+    seen running at the last evaluation that went silent, or one that has not written its first
+    heartbeat START_GRACE_SECONDS after the sensor began waiting for it (the worker it started,
+    one started by hand); not a worker starting up, nor the heartbeat a stopped demo left."""
+    if os.environ.get("INVENTORY_STREAM_AUTOSTART", "1") != "0":
+        pid = start_worker()
+        context.log.info(f"stream worker was not running: started pid {pid}")
+    if not watching:  # a new start: what was seen before the daemon stopped no longer holds
+        cursor = {k: v for k, v in cursor.items() if k not in ("down", "up", "waiting_since")}
+    message = None
+    if cursor.pop("up", False):
+        message = "no heartbeat from the stream worker" + (
+            f" for {progress.heartbeat_age(now):.0f} s" if progress else ""
+        )
+    elif not cursor.get("down"):
+        since = cursor.setdefault("waiting_since", now.timestamp())
+        if now.timestamp() - since > START_GRACE_SECONDS:
+            message = (
+                f"the stream worker has not reported {now.timestamp() - since:.0f} s after the "
+                "sensor started waiting for it"
+            )
+    if message is not None:
+        raise_alert(conn, "stream_worker_down", "stream", message)
+        cursor["down"] = True
+    return dg.SensorResult(cursor=json.dumps(cursor))
+
+
 @dg.sensor(
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts the stream worker when its heartbeat stops, records the ingest_seq it "
-    "reached and its lag on the marts it keeps current, and alerts when it falls behind.",
+    "reached and its lag on the marts it keeps current, and alerts when it stops or falls behind "
+    "(not while a worker it started comes up: INVENTORY_STREAM_START_GRACE_SECONDS).",
 )
 def stream_worker_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     cursor = json.loads(context.cursor) if context.cursor else {}
     now = datetime.now(UTC)
+    watching = now.timestamp() - cursor.get("evaluated_at", float("-inf")) <= WATCH_GAP_SECONDS
+    cursor["evaluated_at"] = now.timestamp()
     with connect(get_settings()) as conn:
         progress = read_progress(conn)
         seq = committed_seq(conn)
         if progress is None or progress.heartbeat_age(now) > STALE_AFTER_SECONDS:
-            if os.environ.get("INVENTORY_STREAM_AUTOSTART", "1") != "0":
-                pid = start_worker()
-                context.log.info(f"stream worker was not running: started pid {pid}")
-            if not cursor.get("down"):
-                raise_alert(
-                    conn,
-                    "stream_worker_down",
-                    "stream",
-                    "no heartbeat from the stream worker"
-                    + (f" for {progress.heartbeat_age(now):.0f} s" if progress else ""),
-                )
-            return dg.SensorResult(cursor=json.dumps({**cursor, "down": True}))
-        cursor.pop("down", None)  # it is up: the next outage alerts again
+            return _not_running(context, conn, cursor, progress, now, watching)
+        # it is up: the next outage alerts again
+        cursor = {k: v for k, v in cursor.items() if k not in ("down", "waiting_since")}
+        cursor["up"] = True
         oldest = conn.execute(OLDEST_UNREFRESHED, [progress.refreshed_seq]).fetchone()
         lag_seconds = (now - oldest[0]).total_seconds() if oldest else 0.0
         lag_events = seq - progress.refreshed_seq
-        behind = lag_seconds > BEHIND_AFTER_SECONDS
+        # a worker that has just started (after a stopped demo, say) is given the time to catch up
+        started = (now - progress.started_at).total_seconds() > BEHIND_AFTER_SECONDS
+        behind = started and lag_seconds > BEHIND_AFTER_SECONDS
         if behind and not cursor.get("behind"):
             raise_alert(
                 conn,
