@@ -331,9 +331,11 @@ with refused as materialized (
     where j.status in ('invalid', 'conflict')
 )
 insert into raw.quarantine
-    (batch_id, source, file, line_no, raw_text, payload, reason, quarantined_at)
+    (batch_id, source, file, line_no, raw_text, payload, unreadable, reason, quarantined_at)
 select %(batch_id)s, %(source)s, %(file)s, r.line_no, r.raw,
-    case when r.pre_error is null then coalesce(r.payload, r.raw) end,
+    -- the raw text is kept once: a JSON line is its own payload
+    case when r.pre_error is null then r.payload end,
+    r.pre_error is not null,
     r.reason, now()
 from refused as r
 where not exists (

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dagster_project.ingest import statements
+from dagster_project.ingest import SOURCES, replay_quarantine, statements
 from tests.conftest import run_cli
 from tests.ingest.helpers import ingest, load_reference, write_lines
 from tests.ingest.test_validation import MES, ORDER, RECEIPT, change
@@ -159,6 +159,8 @@ def test_ten_megabyte_garbage_line_gets_a_short_reason_and_is_kept_whole(conn, t
 
     assert reason.startswith("malformed JSON")
     assert raw == garbage
+    stored = conn.execute("select sum(coalesce(octet_length(payload), 0)) from raw.quarantine")
+    assert stored.fetchone()[0] == 0  # once: a JSON line is its own payload
 
 
 @pytest.mark.parametrize(
@@ -532,3 +534,22 @@ def test_received_is_counted_from_the_input_not_from_the_outcomes(conn, tmp_path
         ingest(conn, "wms", path)
     conn.rollback()
     assert landed_ids(conn) == []
+
+
+def test_replay_keeps_an_unreadable_record_and_accepts_a_fixed_one(conn, tmp_path):
+    """Replay judges the stored raw text again: a JSON line (stored once, without a separate
+    payload) is parsed again; a record that could not be read keeps its reason."""
+    path = tmp_path / "w.csv"
+    path.write_text(WMS_HEADER + csv_row("W1", "WH\x001") + csv_row("W2").replace(",,", ",PAL,"))
+    ingest(conn, "wms", path)
+    ingest(conn, "wms", write_lines(tmp_path / "w.jsonl", [change(RECEIPT, uom="PAL")]))
+    load_reference(conn, tmp_path)
+    (tmp_path / "pal.csv").write_text("sku_id,uom,factor_to_base\nS1,PAL,480\n")
+    ingest(conn, "uom", tmp_path / "pal.csv")
+
+    replayed = replay_quarantine(conn, SOURCES["wms"])
+
+    assert (replayed.received, replayed.accepted, replayed.quarantined) == (3, 2, 1)
+    [(line_no, reason, _)] = refused(conn)
+    assert (line_no, "NUL" in reason) == (2, True)
+    assert landed_ids(conn) == ["W1", "W2"]

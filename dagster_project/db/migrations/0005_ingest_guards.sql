@@ -17,3 +17,10 @@ exception when statement_too_complex or program_limit_exceeded then
     sql_error_code := sqlstate;
 end
 $$;
+
+-- A quarantined record's raw text is kept once: a JSON line is its own payload, so payload now
+-- holds only what differs from the raw text (a CSV row as a JSON object). Whether the record
+-- could be read at all, which a null payload used to say, gets its own column.
+alter table raw.quarantine add column unreadable boolean not null default false;
+update raw.quarantine set unreadable = true where payload is null;
+update raw.quarantine set payload = null where payload = raw_text;
