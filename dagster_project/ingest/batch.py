@@ -64,7 +64,6 @@ def run_batch(
                 "update _in set pre_error = %s where line_no = %s",
                 [(error, line_no) for line_no, error in unreadable],
             )
-        received = cur.execute(statements.RECEIVED).fetchone()[0]
         try:
             with conn.transaction():
                 cur.execute(statements.create_typed(source))
@@ -72,6 +71,10 @@ def run_batch(
             # a number beyond `numeric` or JSON nested past the stack: judge again, line by line
             # safe, so that one record is refused instead of the batch
             cur.execute(statements.create_typed(source, careful=True))
+        # The records read: `_typed` has a row per non-blank input line, counted as it is made,
+        # before any is judged. The three outcomes are counted from `_judged`, so the database's
+        # check received = accepted + duplicates + quarantined fails if a record is lost.
+        received = cur.rowcount
         cur.execute("analyze _typed")
 
         cur.execute("select pg_advisory_xact_lock(%s)", [INGEST_LOCK])

@@ -16,10 +16,6 @@ NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 # A line with nothing but whitespace (CRLF, tabs, form feeds) is no record: skipped, not counted.
 NOT_BLANK = r"(btrim(raw, E' \t\r\n\x0b\f') <> '' or pre_error is not null)"
 
-# What the input held: the records read, counted before any is judged, so the database's check
-# received = accepted + duplicates + quarantined catches a record lost on the way.
-RECEIVED = f"select count(*) from _in where {NOT_BLANK}"
-
 # JSON no longer than this cannot nest deep enough to exhaust the server's stack (~10,000 levels).
 SHORT_JSON = 4096
 # The longest reason stored: a record with many bad fields still gets a readable, bounded reason.
