@@ -10,6 +10,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dagster_project.ingest import SOURCES, replay_quarantine, statements
 from tests.conftest import run_cli
@@ -553,3 +555,56 @@ def test_replay_keeps_an_unreadable_record_and_accepts_a_fixed_one(conn, tmp_pat
     [(line_no, reason, _)] = refused(conn)
     assert (line_no, "NUL" in reason) == (2, True)
     assert landed_ids(conn) == ["W1", "W2"]
+
+
+def test_nul_byte_in_a_json_line_refuses_only_its_record(conn, tmp_path):
+    load_reference(conn, tmp_path)
+    line = json.dumps(change(RECEIPT, event_id="BAD")).replace('"WH1"', '"WH\x001"')
+
+    reason, raw = sandwich(conn, tmp_path, line)
+
+    assert reason.startswith("malformed JSON")
+    assert raw == line.replace("\x00", "\\x00")
+
+
+SPICES = [
+    b"\x00",
+    b"\xff",
+    b"\r",
+    b"\t",
+    b"\\",
+    b"\\u0000",
+    b"\xef\xbb\xbf",
+    b"1e999999",
+    b"[" * 30,
+]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    parts=st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.sampled_from(SPICES),
+            st.sampled_from([b'{"event_id":', b'"qty_delta":', b"}", b",", b'"x"', b"-1e12"]),
+        ),
+        max_size=12,
+    )
+)
+def test_no_line_of_bytes_refuses_the_batch(conn, tmp_path, parts):
+    """Whatever one line holds, the lines around it land and the books balance."""
+    conn.execute("truncate raw.wms_events, raw.quarantine")
+    line = b"".join(parts).replace(b"\n", b"")
+    good = [json.dumps(change(RECEIPT, event_id=f"GOOD{i}")).encode() for i in (1, 2)]
+    path = tmp_path / "w.jsonl"
+    path.write_bytes(good[0] + b"\n" + line + b"\n" + good[1] + b"\n")
+
+    result = ingest(conn, "wms", path)
+
+    assert result.received == 2 + (line.strip(b" \t\r\x0b\x0c") != b"")
+    assert result.accepted + result.duplicates + result.quarantined == result.received
+    assert {"GOOD1", "GOOD2"} <= set(landed_ids(conn))
