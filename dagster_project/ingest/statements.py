@@ -76,7 +76,7 @@ def _field_error(f: Field) -> str:
     }[f.kind]
     # a number spelled right but beyond what Postgres can hold is out of the field's bound
     beyond = (
-        f"when {f'k_{f.name}'} = 'string' and {f's_{f.name}'} ~ '{NUMBER}' then "
+        f"when k_{f.name} = 'string' and s_{f.name} ~ '{NUMBER}' then "
         f"format('{f.name} must be {BOUND_TEXT[f.bound]}, got %s', {shown(f'j -> {f.name!r}')}) "
         if f.bound is not None
         else ""
