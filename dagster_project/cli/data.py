@@ -22,10 +22,12 @@ from dagster_project.ingest import (
     EVENT_SOURCES,
     REFERENCE_SOURCES,
     SOURCES,
+    BatchResult,
     InputFile,
     ingest_file,
     replay_quarantine,
 )
+from dagster_project.ingest.readers import InputError
 
 quarantine_app = typer.Typer(no_args_is_help=True, help="Records that were not accepted.")
 
@@ -55,19 +57,24 @@ def run_files(source: str, paths: list[str], fmt: str | None, as_json: bool) -> 
         raise fail(f"no such file: {', '.join(missing)}")
     results = []
     with ready_connection() as conn:
-        for file in files:
-            bar = _progress_bar(file)
-            if bar is None:
-                results.append(ingest_file(conn, source, file))
-                continue
-            with bar:
-                advance = functools.partial(
-                    bar.update, bar.add_task(Path(file.path).name, total=file.size)
-                )
-                results.append(
-                    ingest_file(conn, source, file, lambda pos, a=advance: a(completed=pos))
-                )
+        try:
+            for file in files:
+                results.append(_ingest_one(conn, source, file))
+        except InputError as exc:
+            # the batch of this file rolled back; earlier files stay landed and are reported
+            if results:
+                report(results, as_json)
+            raise fail(str(exc)) from exc
     report(results, as_json)
+
+
+def _ingest_one(conn, source: str, file: InputFile) -> BatchResult:
+    bar = _progress_bar(file)
+    if bar is None:
+        return ingest_file(conn, source, file)
+    with bar:
+        advance = functools.partial(bar.update, bar.add_task(Path(file.path).name, total=file.size))
+        return ingest_file(conn, source, file, lambda pos, a=advance: a(completed=pos))
 
 
 def ingest(

@@ -44,7 +44,7 @@ def replay_quarantine(conn: psycopg.Connection, source: Source) -> BatchResult:
     """Judge the open quarantine of a source again, e.g. after a missing unit was loaded."""
     rows = conn.execute(
         """
-        select quarantine_id, raw_text, payload, case when payload is null then reason end
+        select quarantine_id, raw_text, payload, case when unreadable then reason end
         from raw.quarantine
         where source = %s and resolved_at is null
         order by quarantine_id

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import Copy
+from psycopg.errors import StatementTooComplex
 
 from dagster_project.ingest import statements
 from dagster_project.ingest.sources import Source
@@ -63,7 +64,17 @@ def run_batch(
                 "update _in set pre_error = %s where line_no = %s",
                 [(error, line_no) for line_no, error in unreadable],
             )
-        cur.execute(statements.create_typed(source))
+        try:
+            with conn.transaction():
+                cur.execute(statements.create_typed(source))
+        except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded, StatementTooComplex):
+            # a number beyond `numeric` or JSON nested past the stack: judge again, line by line
+            # safe, so that one record is refused instead of the batch
+            cur.execute(statements.create_typed(source, careful=True))
+        # The records read: `_typed` has a row per non-blank input line, counted as it is made,
+        # before any is judged. The three outcomes are counted from `_judged`, so the database's
+        # check received = accepted + duplicates + quarantined fails if a record is lost.
+        received = cur.rowcount
         cur.execute("analyze _typed")
 
         cur.execute("select pg_advisory_xact_lock(%s)", [INGEST_LOCK])
@@ -106,7 +117,7 @@ def run_batch(
             where batch_id = %s
             """,
             [
-                accepted + duplicates + quarantined,
+                received,
                 accepted,
                 duplicates,
                 quarantined,
@@ -119,7 +130,7 @@ def run_batch(
         source=source.name,
         file=label,
         batch_id=batch_id,
-        received=accepted + duplicates + quarantined,
+        received=received,
         accepted=accepted,
         duplicates=duplicates,
         quarantined=quarantined,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import gzip
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,15 @@ from psycopg import Copy
 
 CHUNK = 4 << 20
 BAD_ENCODING = "not valid UTF-8 (raw text kept with \\x escapes)"
+# Postgres text cannot hold NUL: the byte is kept as the four characters \x00.
+HAS_NUL = "contains a NUL byte (raw text kept with \\x00 for it)"
+BOM = b"\xef\xbb\xbf"
+FORMATS = ("jsonl", "csv")
+
+
+class InputError(Exception):
+    """The input cannot be read as a whole (a damaged compressed file): nothing of it lands."""
+
 
 Progress = Callable[[int], None]
 
@@ -32,6 +42,8 @@ class InputFile:
     @classmethod
     def from_arg(cls, path: str, fmt: str | None = None) -> InputFile:
         if fmt:
+            if fmt not in FORMATS:
+                raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
             return cls(path, fmt)
         name = path.lower().removesuffix(".gz")
         if path == "-" or name.endswith((".jsonl", ".ndjson", ".json")):
@@ -65,6 +77,15 @@ class InputFile:
             if self.format == "csv":
                 return copy_csv(copy, stream, progress)
             return copy_jsonl(copy, _chunks(stream, progress))
+        except EOFError as exc:
+            # a flipped byte can also end the stream early: gzip cannot tell the two apart
+            raise InputError(
+                f"{self.label}: compressed file ends early, truncated or corrupt ({exc})"
+            ) from exc
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(f"{self.label}: corrupt compressed file ({exc})") from exc
+        except InputError as exc:
+            raise InputError(f"{self.label}: {exc}") from exc
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
@@ -79,8 +100,8 @@ def _position(stream: BinaryIO) -> int:
 
 
 def _chunks(stream: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
-    """Chunks of whole lines."""
-    rest = b""
+    """Chunks of whole lines, without a leading byte order mark."""
+    rest = stream.read(len(BOM)).removeprefix(BOM)
     while block := stream.read(CHUNK):
         if progress:
             progress(_position(stream))
@@ -134,37 +155,56 @@ def _repair_encoding(chunk: bytes) -> tuple[bytes, list[int]]:
 
 def copy_csv(copy: Copy, stream: BinaryIO, progress: Progress | None) -> list[tuple[int, str]]:
     """COPY each CSV record as (line_no, raw text, JSON object of its non-blank cells, error)."""
-    consumed: list[tuple[int, str, bool]] = []
+    consumed: list[tuple[int, str, str | None]] = []
 
     def lines() -> Iterator[str]:
         for n, raw in enumerate(stream, 1):
             try:
-                text, ok = raw.decode("utf-8"), True
+                text, error = raw.decode("utf-8"), None
             except UnicodeDecodeError:
-                text, ok = raw.decode("utf-8", "backslashreplace"), False
+                text, error = raw.decode("utf-8", "backslashreplace"), BAD_ENCODING
             if n == 1:
                 text = text.removeprefix("\ufeff")
+            if "\x00" in text:
+                text, error = text.replace("\x00", "\\x00"), error or HAS_NUL
             if progress and n % 10_000 == 0:
                 progress(_position(stream))
-            consumed.append((n, text, ok))
+            consumed.append((n, text, error))
             yield text
 
     reader = csv.reader(lines())
-    header = [name.strip() for name in next(reader, [])]
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(f"unreadable CSV header: {_csv_problem(exc)}") from exc
     consumed.clear()
-    for row in reader:
+    while True:
+        # the reader resumes at the next line after a malformed record: refuse that one alone
+        try:
+            row, error = next(reader), None
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            row, error = None, f"malformed CSV: {_csv_problem(exc)}"
+        if not consumed:  # an error at the very end of the input, after the last line
+            break
         line_no = consumed[0][0]
         raw = "".join(text for _, text, _ in consumed).rstrip("\r\n")
-        readable = all(ok for _, _, ok in consumed)
+        error = next((e for _, _, e in consumed if e), error)
         consumed.clear()
-        if not any(cell.strip() for cell in row):
+        if row is not None and not any(cell.strip() for cell in row):
             continue
-        if not readable:
-            copy.write_row((line_no, raw, None, BAD_ENCODING))
-        elif len(row) != len(header):
+        if error is None and row is not None and len(row) != len(header):
             error = f"malformed CSV: expected {len(header)} cells, got {len(row)}"
+        if error is not None:
             copy.write_row((line_no, raw, None, error))
         else:
             record = {name: cell for name, cell in zip(header, row, strict=True) if cell.strip()}
             copy.write_row((line_no, raw, orjson.dumps(record).decode(), None))
     return []
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell is longer than {csv.field_size_limit():,} characters, the limit"
+    return str(exc)

@@ -6,12 +6,20 @@ bad line yields a reason instead of aborting the batch, and no record is inserte
 
 from __future__ import annotations
 
-from dagster_project.ingest.sources import Field, Kind, Source
+from dagster_project.ingest.sources import BOUND_TEXT, Bound, Field, Kind, Source, bound_rule, shown
 
 # A cheap shape test; Postgres then checks the rest. It keeps out what Postgres would also take but
 # ISO-8601 does not: zone names and abbreviations, 'now', 'epoch', Julian days.
 ISO_8601 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.,]+)?([Zz]|[+-][0-9:]+)?$"
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+# A line with nothing but whitespace (CRLF, tabs, form feeds) is no record: skipped, not counted.
+NOT_BLANK = r"(btrim(raw, E' \t\r\n\x0b\f') <> '' or pre_error is not null)"
+
+# JSON no longer than this cannot nest deep enough to exhaust the server's stack (~10,000 levels).
+SHORT_JSON = 4096
+# The longest reason stored: a record with many bad fields still gets a readable, bounded reason.
+REASON_CHARS = 1000
 
 CREATE_INPUT = """
 create temp table _in (
@@ -66,25 +74,56 @@ def _field_error(f: Field) -> str:
         Kind.INTEGER: "an integer",
         Kind.TIMESTAMPTZ: "an ISO-8601 timestamp",
     }[f.kind]
+    # a number spelled right but beyond what Postgres can hold is out of the field's bound
+    beyond = (
+        f"when k_{f.name} = 'string' and s_{f.name} ~ '{NUMBER}' then "
+        f"format('{f.name} must be {BOUND_TEXT[f.bound]}, got %s', {shown(f'j -> {f.name!r}')}) "
+        if f.bound is not None
+        else ""
+    )
     return (
-        f"case when {f.name} is not null then null when {_absent(f)} then {missing} "
-        f"else format('{f.name} must be {expected}, got %s', (j -> '{f.name}')::text) end"
+        f"case when {f.name} is not null then null when {_absent(f)} then {missing} {beyond}"
+        f"else format('{f.name} must be {expected}, got %s', {shown(f'j -> {f.name!r}')}) end"
     )
 
 
-def _parsed_json(text: str) -> str:
-    """The text as jsonb, or null when it is not JSON. The cheap `json` check suffices unless a
-    \\u escape could be one that `jsonb` refuses (NUL, lone surrogates)."""
+def _parsed_json(text: str, careful: bool) -> str:
+    """The text as jsonb, or null when it is not JSON.
+
+    Fast: the cheap `json` check suffices unless a \\u escape could be one that `jsonb` refuses
+    (NUL, lone surrogates). It can still raise, for a number beyond `numeric` (1e200000) or
+    nesting deeper than the stack; the batch then runs again careful, which never raises: every
+    line is checked as `jsonb`, and a line long enough to nest too deep through a guard."""
+    if not careful:
+        return (
+            f"case when pg_input_is_valid({text}, 'json') and (strpos({text}, '\\u') = 0 "
+            f"or pg_input_is_valid({text}, 'jsonb')) then ({text})::jsonb end"
+        )
     return (
-        f"case when pg_input_is_valid({text}, 'json') and (strpos({text}, '\\u') = 0 "
-        f"or pg_input_is_valid({text}, 'jsonb')) then ({text})::jsonb end"
+        f"case when length({text}) <= {SHORT_JSON} "
+        f"then case when pg_input_is_valid({text}, 'jsonb') then ({text})::jsonb end "
+        f"when (select e.message from raw.jsonb_input_error({text}) as e) is null "
+        f"then ({text})::jsonb end"
     )
 
 
-def create_typed(source: Source) -> str:
+def _json_error(text: str) -> str:
+    """Why the text is not acceptable JSON, quoting little of it."""
+    return f"""(
+                select case when e.sql_error_code = '22003'
+                    then 'number out of range: ' || e.message
+                        || ' (quantities and costs must be {BOUND_TEXT[Bound.QUANTITY]})'
+                    else 'malformed JSON: ' || e.message
+                        || coalesce(' (' || {shown("e.detail")} || ')', '')
+                end
+                from raw.jsonb_input_error({text}) as e
+            )"""
+
+
+def create_typed(source: Source, careful: bool = False) -> str:
     """`_typed`: a row per non-blank input line with its typed fields and, if it is not acceptable
     on its own, the reason. Each level is fenced (`offset 0`) so a value is computed once, and
-    error messages are only composed for lines that have an error."""
+    error messages are only composed for lines that have an error. `careful`: see _parsed_json."""
     fields = source.fields
     extracted = ",\n            ".join(
         f"jsonb_typeof(j -> '{f.name}') as k_{f.name}, btrim(j ->> '{f.name}') as s_{f.name}"
@@ -101,12 +140,19 @@ def create_typed(source: Source) -> str:
     all_ok = "\n            and ".join(_field_ok(f) for f in fields)
     errors = ",\n                ".join(_field_error(f) for f in fields)
     derived = "".join(f",\n        {sql} as {name}" for name, sql in source.derived.items())
-    rules = ",\n        ".join(source.rules) or "null"
+    # the bounds of DOMAIN.md first: a value beyond them explains the other complaints about it
+    bounds = [rule for f in fields if (rule := bound_rule(f))]
+    rules = ",\n        ".join([*bounds, *source.rules]) or "null"
     columns = ", ".join(source.columns + list(source.derived))
     return f"""
 create temp table _typed on commit drop as
 select
     line_no, {columns},
+    case when length(reason) > {REASON_CHARS} then left(reason, {REASON_CHARS}) || '…'
+        else reason end as reason
+from (
+select
+    checked.*,
     coalesce(parse_error, case when parse_error is null then nullif(concat_ws('; ',
         {rules}
     ), '') end) as reason
@@ -118,10 +164,7 @@ from (
         {with_defaults},
         case
             when pre_error is not null then pre_error
-            when j is null then (
-                select 'malformed JSON: ' || e.message || coalesce(' (' || e.detail || ')', '')
-                from pg_input_error_info(coalesce(payload, raw), 'jsonb') as e
-            )
+            when j is null then {_json_error("coalesce(payload, raw)")}
             when jsonb_typeof(j) <> 'object' then 'not a JSON object'
             when {all_ok}
             then null
@@ -140,9 +183,9 @@ from (
                 from (
                     select line_no, raw, payload, pre_error,
                         case when pre_error is null
-                            then {_parsed_json("coalesce(payload, raw)")} end as j
+                            then {_parsed_json("coalesce(payload, raw)", careful)} end as j
                     from _in
-                    where btrim(raw) <> '' or pre_error is not null
+                    where {NOT_BLANK}
                     offset 0
                 ) as parsed
                 offset 0
@@ -153,6 +196,8 @@ from (
     ) as t
     offset 0
 ) as checked
+offset 0
+) as reasoned
 """
 
 
@@ -282,9 +327,11 @@ with refused as materialized (
     where j.status in ('invalid', 'conflict')
 )
 insert into raw.quarantine
-    (batch_id, source, file, line_no, raw_text, payload, reason, quarantined_at)
+    (batch_id, source, file, line_no, raw_text, payload, unreadable, reason, quarantined_at)
 select %(batch_id)s, %(source)s, %(file)s, r.line_no, r.raw,
-    case when r.pre_error is null then coalesce(r.payload, r.raw) end,
+    -- the raw text is kept once: a JSON line is its own payload
+    case when r.pre_error is null then r.payload end,
+    r.pre_error is not null,
     r.reason, now()
 from refused as r
 where not exists (
