@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from dagster_project.db import roles
+from dagster_project.db.migrate import LOCK_KEY as MIGRATION_LOCK
 from dagster_project.db.migrate import migrate
 from dagster_project.db.roles import SUPERUSER, TRANSFORM
 from dagster_project.db.server import EmbeddedServer, ServerError
@@ -55,9 +56,12 @@ def ensure_database(settings: Settings) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)
         if settings.uses_embedded:
-            for role in roles.APP_ROLES:
-                roles.set_login(conn, role, roles.role_password(settings.state_dir, role))
-            roles.lock_down_server(conn, (DATABASE_NAME,))
+            # one starter at a time: catalog rows updated concurrently fail the second writer
+            with conn.transaction():
+                conn.execute("select pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
+                for role in roles.APP_ROLES:
+                    roles.set_login(conn, role, roles.role_password(settings.state_dir, role))
+                roles.lock_down_server(conn, (DATABASE_NAME,))
     if settings.uses_embedded:
         # erp_reader exists once the server has started; the ERP's tables, its reader and its
         # writer's grants are made here too (erp/database.py)

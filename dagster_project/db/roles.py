@@ -118,7 +118,9 @@ def ensure_roles(conn: psycopg.Connection) -> bool:
     for role in APP_ROLES:
         create_role(conn, role)
     try:
-        _grant(conn)
+        # a savepoint: a refused grant must not abort the caller's migration transaction
+        with conn.transaction():
+            _grant(conn)
     except psycopg.errors.InsufficientPrivilege as exc:
         log.warning("%s may not grant the application roles' rights: %s", conn.info.user, exc)
         return False
@@ -271,7 +273,16 @@ def lock_down_server(conn: psycopg.Connection, databases: tuple[str, ...]) -> No
     """On the embedded server (ours): no database takes PUBLIC's connections, the maintenance
     databases included; each is granted to the roles that need it (ensure_roles, ensure_erp)."""
     for name in ("postgres", "template1", *databases):
-        if conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
+        # only when PUBLIC still has them: a revoke rewrites the catalog row, and two starters
+        # rewriting it at once fail ("tuple concurrently updated")
+        if conn.execute(
+            """
+            select 1 from pg_database where datname = %s
+                and (has_database_privilege('public', datname, 'connect')
+                    or has_database_privilege('public', datname, 'temporary'))
+            """,
+            [name],
+        ).fetchone():
             conn.execute(
                 sql.SQL("revoke connect, temporary on database {} from public").format(
                     sql.Identifier(name)
