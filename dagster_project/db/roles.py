@@ -2,9 +2,10 @@
 
     postgres (superuser)   `inventory db` administration and migrations, nothing else.
     inventory_ingest       lands input: INSERT into the landing tables and the quarantine, UPDATE
-                           only of the batch log, the quarantine's resolution and the reference
-                           tables (skus, sku_params, uom_conversions are snapshots, upserted). No
-                           UPDATE, DELETE or TRUNCATE of an event table.
+                           only of the batch log, the quarantine's resolution columns (never
+                           what was received) and the reference tables (skus, sku_params,
+                           uom_conversions are snapshots, upserted). No UPDATE, DELETE or
+                           TRUNCATE of an event table, no DELETE or TRUNCATE anywhere.
     inventory_transform    everything downstream of the landing: owns the dbt schemas (staging,
                            intermediate, marts, the nightly validation's shadow_*), keeps ops,
                            takes reconciliation decisions through recon.open_decisions and
@@ -49,7 +50,9 @@ EVENT_TABLES = ("raw.wms_events", "raw.mes_events", "raw.order_lines", "raw.phys
 # inserted, and updated where noted, by the ingest
 INGEST_INSERTS = (*EVENT_TABLES, "raw.ingest_batches", "raw.quarantine")
 INGEST_UPSERTS = ("raw.skus", "raw.sku_params", "raw.uom_conversions")
-INGEST_UPDATES = ("raw.ingest_batches", "raw.quarantine", *INGEST_UPSERTS)
+INGEST_UPDATES = ("raw.ingest_batches", *INGEST_UPSERTS)
+# a replay resolves quarantined records; what was received (raw_text, payload, where) stays
+QUARANTINE_RESOLUTION = ("replayed_at", "reason", "resolved_at", "resolved_batch_id", "resolution")
 
 
 def password_file(state_dir: Path, role: str) -> Path:
@@ -152,6 +155,10 @@ def _grant(conn: psycopg.Connection) -> None:
     run("grant select on all tables in schema raw to {ingest}, {transform}")
     run("grant insert on {t} to {ingest}", t=tables(INGEST_INSERTS + INGEST_UPSERTS))
     run("grant update on {t} to {ingest}", t=tables(INGEST_UPDATES))
+    run(
+        "grant update ({c}) on raw.quarantine to {ingest}",
+        c=sql.SQL(", ").join(map(sql.Identifier, QUARANTINE_RESOLUTION)),
+    )
     run("grant usage, select, update on all sequences in schema raw to {ingest}")
     run("revoke all on raw.schema_migrations from {ingest}, {transform}")
 

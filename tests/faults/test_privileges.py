@@ -135,6 +135,37 @@ def test_the_ingest_lands_events_and_quarantines_as_itself(conn, as_role):
     assert conn.execute("select base_uom from raw.skus").fetchone() == ("KG",)
 
 
+def test_the_ingest_resolves_a_replayed_quarantine_but_never_rewrites_what_it_received(
+    conn, as_role
+):
+    from dagster_project.ingest import SOURCES, replay_quarantine
+
+    ingest = as_role(INGEST)
+    event = {
+        "event_id": "e1",
+        "event_type": "issue",
+        "sku_id": "S1",
+        "location_id": "L1",
+        "qty_delta": -2,
+        "uom": "BOX",
+        "event_ts": T.isoformat(),
+    }
+    skus(ingest, S1="A")
+    assert ingest_records(ingest, "wms", [event], "unknown unit").quarantined == 1
+    with pytest.raises(Denied):
+        ingest.execute("update raw.quarantine set raw_text = 'rewritten'")
+    with pytest.raises(Denied):
+        ingest.execute("delete from raw.quarantine")
+    ingest_records(
+        ingest, "uom", [{"sku_id": "S1", "uom": "BOX", "factor_to_base": 12}], "the unit"
+    )
+
+    replayed = replay_quarantine(ingest, SOURCES["wms"])
+
+    assert replayed.accepted == 1
+    assert conn.execute("select resolution from raw.quarantine").fetchone() == ("accepted",)
+
+
 def test_the_ingest_reads_nothing_downstream_and_builds_nothing(conn, as_role, settings):
     from dagster_project.reconcile import ensure_views
 
