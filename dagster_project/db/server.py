@@ -109,6 +109,7 @@ class EmbeddedServer:
         """Initialise on first use, then start if not running. Safe to call concurrently."""
         with self._lock():
             self._open_to_server_user()
+            self._close_secrets()
             info = self.info() if self.initialized else self._initdb()
             if self._running_pid() is None:
                 options = self._socket_options(info.port)
@@ -219,6 +220,12 @@ class EmbeddedServer:
             return
         link.unlink(missing_ok=True)
         link.symlink_to(f".s.PGSQL.{port}")
+
+    def _close_secrets(self) -> None:
+        """Secrets an older version left readable by others: 0600 again."""
+        for path in [self.settings.server_file, *self.settings.state_dir.glob("*.password")]:
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
 
     def _server_identity(self) -> dict:
         """subprocess options that run the server as its own OS user and group: not root's group
