@@ -29,6 +29,8 @@ def database_url(settings: Settings, role: str = TRANSFORM) -> str:
         raise ServerError("the embedded database has not been started: run `inventory db start`")
     if role == SUPERUSER:
         return info.url()
+    if role not in roles.APP_ROLES:
+        raise ServerError(f"no role {role}: one of {', '.join([SUPERUSER, *roles.APP_ROLES])}")
     return info.url(role=role, password=roles.role_password(settings.state_dir, role))
 
 

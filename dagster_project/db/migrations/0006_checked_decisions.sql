@@ -19,6 +19,13 @@ declare
 begin
     -- one decider at a time (reconcile/counts.py LOCK_KEY): the order check below holds
     perform pg_advisory_xact_lock(7300201);
+    -- parsed once, and counted: planned as 100 rows, a round of thousands would be checked
+    -- against the pair's counts by a nested loop
+    drop table if exists pg_temp._recon_opening;
+    create temp table _recon_opening on commit drop as
+    select * from jsonb_populate_recordset(null::recon.decisions, coalesce(rows, '[]'));
+    analyze pg_temp._recon_opening;
+
     select o.count_id, case
         when o.decision is null or o.decision not in ('matched', 'auto_approved', 'pending')
             then format('%s is not an opening decision', coalesce(o.decision, 'null'))
@@ -42,7 +49,7 @@ begin
             then 'only an auto-approval posts, its variance, as count-adjust:<count_id>'
     end as problem
     into bad
-    from jsonb_populate_recordset(null::recon.decisions, coalesce(rows, '[]')) as o
+    from pg_temp._recon_opening as o
     left join raw.physical_counts as c on c.count_id = o.count_id
     order by 2 nulls last
     limit 1;
@@ -53,7 +60,7 @@ begin
 
     -- in order: no earlier count of the pair still unsettled (undecided, or pending with no
     -- close; a count is settled once it has a decision other than pending)
-    with unsettled as (
+    with unsettled as materialized (
         select e.count_id, e.sku_id, e.location_id, e.counted_at
         from raw.physical_counts as e
         where not exists (
@@ -62,7 +69,7 @@ begin
         )
     )
     select o.count_id, u.count_id as earlier into bad
-    from jsonb_populate_recordset(null::recon.decisions, coalesce(rows, '[]')) as o
+    from pg_temp._recon_opening as o
     join unsettled as u on u.sku_id = o.sku_id and u.location_id = o.location_id
         and (u.counted_at, u.count_id) < (o.counted_at, o.count_id)
     limit 1;
@@ -81,9 +88,10 @@ begin
         count_id, decision, decided_by, reason, sku_id, location_id, abc_class, counted_qty,
         counted_at, system_qty, variance_qty, variance_pct, tolerance_pct,
         auto_approve_limit_pct, is_within_tolerance, adjustment_event_id, adjustment_qty
-    from jsonb_populate_recordset(null::recon.decisions, coalesce(rows, '[]'))
+    from pg_temp._recon_opening
     order by counted_at, count_id;
     get diagnostics added = row_count;
+    drop table pg_temp._recon_opening;
     return added;
 end
 $$;
