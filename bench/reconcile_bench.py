@@ -22,6 +22,7 @@ from common import fresh_state, machine
 from marts_bench import AS_OF, history_sql, new_events
 
 from dagster_project.db import connect
+from dagster_project.db.roles import SUPERUSER
 from dagster_project.db.server import EmbeddedServer
 from dagster_project.ingest import ingest_records
 from dagster_project.reconcile import deliver_to_erp, ensure_views, reconcile
@@ -93,7 +94,7 @@ def main() -> None:
     print(machine())
 
     started = time.perf_counter()
-    with connect(settings) as conn:
+    with connect(settings, SUPERUSER) as conn:
         for statement in history_sql(args.events, args.pairs):
             conn.execute(statement)
         seq = conn.execute("select last_value from raw.ingest_seq").fetchone()[0]
@@ -136,7 +137,7 @@ def main() -> None:
 
     # The same decisions once more with the index and history in cache: the log and the posted
     # adjustments are removed first (a bench database only; the log refuses this otherwise).
-    with connect(settings) as conn, conn.transaction():
+    with connect(settings, SUPERUSER) as conn, conn.transaction():
         conn.execute("set local session_replication_role = replica")
         conn.execute("truncate recon.decisions, recon.erp_deliveries")
         conn.execute("delete from raw.wms_events where event_id like 'count-adjust:%'")
@@ -146,7 +147,7 @@ def main() -> None:
         f"{warm.posted:,} posted; rounds {', '.join(f'{r:.2f}' for r in warm.round_seconds)} s"
     )
 
-    with connect(settings) as conn:
+    with connect(settings, SUPERUSER) as conn:
         reads = {
             "count_variances, all rows": "select * from marts.count_variances",
             "count_variances, one count": (

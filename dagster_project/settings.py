@@ -53,12 +53,24 @@ class Settings(BaseSettings):
         return not self.database_url
 
 
+def private_umask() -> None:
+    """What this process creates from now on is its user's alone (0600 files, 0700 folders):
+    passwords, the server's log, dbt's logs and targets, Dagster's storage may carry data."""
+    os.umask(os.umask(0o077) | 0o077)
+
+
 def prepare_state_dir(settings: Settings) -> None:
-    """Create the state folder and keep scratch files and runtime locks inside it."""
-    for path in (settings.state_dir, settings.tmp_dir):
-        path.mkdir(parents=True, exist_ok=True)
-    settings.runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    settings.runtime_dir.chmod(0o700)
+    """Create the state folder, private from its first byte, and keep scratch files and runtime
+    locks inside it. A folder made readable by an older version is closed again (the group's
+    traverse bit stays: the embedded server's own OS user needs it when run by root)."""
+    private_umask()
+    settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = settings.state_dir.stat().st_mode & 0o777
+    if mode & 0o067:
+        settings.state_dir.chmod(mode & ~0o067)
+    for path in (settings.tmp_dir, settings.runtime_dir):
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.runtime_dir))
     os.environ.setdefault("TMPDIR", str(settings.tmp_dir))
 

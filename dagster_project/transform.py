@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from dagster_project.db import connect, database_url
 from dagster_project.db.locks import LEASE_ENV, RefreshBusy, refresh_lease
+from dagster_project.db.roles import TRANSFORM
 from dagster_project.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -32,16 +33,18 @@ def dbt_paths(settings: Settings) -> dict[str, str]:
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """What the dbt profile reads: the connection, split out of the database URL, and the
-    paths. For the embedded server, its socket when it has one: dbt opens a connection for
-    every model it runs, and over the socket that skips TCP and the password exchange."""
-    url = urlsplit(database_url(settings))
+    paths. dbt connects as inventory_transform, the owner of the schemas it builds (with
+    INVENTORY_DATABASE_URL, as the URL's user). For the embedded server, its socket when it has
+    one: dbt opens a connection for every model it runs, and over the socket that skips TCP and
+    the password exchange."""
+    url = urlsplit(database_url(settings, TRANSFORM))
     host = url.hostname or "127.0.0.1"
     if settings.uses_embedded and (settings.socket_dir / f".s.PGSQL.{url.port}").exists():
         host = str(settings.socket_dir)
     return {
         "INVENTORY_PG_HOST": host,
         "INVENTORY_PG_PORT": str(url.port or 5432),
-        "INVENTORY_PG_USER": unquote(url.username or "postgres"),
+        "INVENTORY_PG_USER": unquote(url.username or TRANSFORM),
         "INVENTORY_PG_PASSWORD": unquote(url.password or ""),
         "INVENTORY_PG_DBNAME": url.path.lstrip("/") or "inventory",
         **dbt_paths(settings),

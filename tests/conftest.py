@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from dagster_project.db import connect, ensure_database
+from dagster_project.db.roles import SUPERUSER
 from dagster_project.db.server import EmbeddedServer
 from dagster_project.settings import Settings
 
@@ -65,8 +66,9 @@ def database(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 def conn(database: str, settings: Settings) -> Iterator[psycopg.Connection]:
-    """A connection to an emptied landing schema, with no derived state left over."""
-    with connect(settings) as connection:
+    """A superuser's connection (the reset needs it) to an emptied landing schema, with no
+    derived state left over. The code under test connects as its own roles."""
+    with connect(settings, SUPERUSER) as connection:
         connection.execute(f"truncate {', '.join(LANDING_TABLES)} restart identity")
         connection.execute("alter sequence raw.ingest_seq restart")
         for schema in DERIVED_SCHEMAS:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from dagster_project.db import connect, ensure_database
+from dagster_project.db.roles import TRANSFORM
 from dagster_project.db.server import ServerError
 from dagster_project.ingest import BatchResult
 from dagster_project.settings import get_settings
@@ -29,12 +30,13 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def ready_connection() -> psycopg.Connection:
-    """A connection to a migrated database, starting the embedded server if that is the default."""
+def ready_connection(role: str = TRANSFORM) -> psycopg.Connection:
+    """A connection as `role` to a migrated database, starting the embedded server if that is
+    the default."""
     settings = get_settings()
     try:
         ensure_database(settings)
-        return connect(settings)
+        return connect(settings, role)
     except (ServerError, psycopg.OperationalError) as exc:
         raise fail(str(exc)) from exc
 

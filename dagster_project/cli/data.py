@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from dagster_project.cli.common import JsonFlag, err, fail, out, ready_connection, report
+from dagster_project.db.roles import INGEST
 from dagster_project.ingest import (
     EVENT_SOURCES,
     REFERENCE_SOURCES,
@@ -56,7 +57,7 @@ def run_files(source: str, paths: list[str], fmt: str | None, as_json: bool) -> 
     if missing:
         raise fail(f"no such file: {', '.join(missing)}")
     results = []
-    with ready_connection() as conn:
+    with ready_connection(INGEST) as conn:
         try:
             for file in files:
                 results.append(_ingest_one(conn, source, file))
@@ -112,7 +113,7 @@ def quarantine_list(
     as_json: JsonFlag = False,
 ) -> None:
     """The newest quarantined records with their reasons."""
-    with ready_connection() as conn:
+    with ready_connection(INGEST) as conn:
         rows = conn.execute(
             """
             select quarantine_id, source, file, line_no, reason, raw_text, resolution
@@ -149,7 +150,7 @@ def quarantine_replay(
     """Judge open quarantined records again (after reference data was fixed)."""
     if source is not None and source not in SOURCES:
         raise fail(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
-    with ready_connection() as conn:
+    with ready_connection(INGEST) as conn:
         names = (
             [source]
             if source

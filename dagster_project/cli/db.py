@@ -9,6 +9,7 @@ import typer
 from dagster_project.cli.common import JsonFlag, err, fail, out
 from dagster_project.db import connect, database_url, ensure_database
 from dagster_project.db.migrate import migrate
+from dagster_project.db.roles import SUPERUSER
 from dagster_project.db.server import EmbeddedServer, ServerError
 from dagster_project.settings import get_settings
 
@@ -61,18 +62,22 @@ def status(as_json: JsonFlag = False) -> None:
 
 
 @app.command("url")
-def url() -> None:
+def url(
+    role: str = typer.Option(
+        SUPERUSER, "--role", help="whose URL: postgres (administration), inventory_transform, ..."
+    ),
+) -> None:
     """Print a libpq URL of the platform database (for psql, dbt, psycopg2)."""
     try:
-        print(database_url(get_settings()))
+        print(database_url(get_settings(), role))
     except ServerError as exc:
         raise fail(str(exc)) from exc
 
 
 @app.command("migrate")
 def migrate_command() -> None:
-    """Apply pending migrations (`db start` does this too)."""
-    with connect(get_settings()) as conn:
+    """Apply pending migrations and grant the roles their rights (`db start` does this too)."""
+    with connect(get_settings(), SUPERUSER) as conn:
         applied = migrate(conn)
     err.print(f"applied {len(applied)} migration(s)")
     for m in applied:

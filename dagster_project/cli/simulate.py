@@ -13,6 +13,7 @@ import psycopg
 import typer
 
 from dagster_project.cli.common import err, fail, out, ready_connection, report, totals
+from dagster_project.db.roles import INGEST
 from dagster_project.ingest import BatchResult, InputFile, ingest_file, ingest_records
 from dagster_project.settings import get_settings
 from dagster_project.simulate import SimConfig, generate, live_records, write_workload
@@ -109,7 +110,7 @@ def simulate(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     if live:
-        with ready_connection() as conn:
+        with ready_connection(INGEST) as conn:
             try:
                 results = stream_live(conn, cfg, rate, seconds)
             except KeyboardInterrupt:
@@ -127,5 +128,5 @@ def simulate(
             f"{counts['late']:,} late)"
         )
     if ingest:
-        with ready_connection() as conn:
+        with ready_connection(INGEST) as conn:
             report(load_directory(conn, folder))

@@ -12,6 +12,8 @@ from importlib import resources
 
 import psycopg
 
+from dagster_project.db.roles import ensure_roles
+
 MIN_SERVER_VERSION = 160000  # pg_input_is_valid() validates input without aborting the batch
 LOCK_KEY = 7_300_001
 
@@ -38,7 +40,9 @@ def available() -> list[Migration]:
 
 
 def migrate(conn: psycopg.Connection) -> list[Migration]:
-    """Apply the migrations this database lacks; return them. Concurrent callers serialise."""
+    """Apply the migrations this database lacks, then create the application roles and grant
+    them their rights (when the migrating user may); return the migrations applied. Concurrent
+    callers serialise."""
     if conn.info.server_version < MIN_SERVER_VERSION:
         raise RuntimeError(
             f"PostgreSQL {conn.info.server_version // 10000} is too old: 16 or newer is required"
@@ -72,4 +76,6 @@ def migrate(conn: psycopg.Connection) -> list[Migration]:
                 [migration.version, migration.name, migration.checksum],
             )
             applied_now.append(migration)
+        # the application roles and their grants, on every run: new tables get theirs
+        ensure_roles(conn)
     return applied_now

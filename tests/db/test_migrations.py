@@ -81,3 +81,31 @@ def test_landing_schema_has_the_contract_tables(conn):
         "quarantine",
         "ingest_batches",
     } <= tables
+
+
+def test_migrating_as_a_superuser_grants_the_roles_their_rights_only(fresh_url):
+    # what `inventory db migrate` does on a server of your own (INVENTORY_DATABASE_URL)
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        migrate(conn)
+
+        def may(role: str, table: str, privilege: str) -> bool:
+            return conn.execute(
+                "select has_table_privilege(%s, %s, %s)", [role, table, privilege]
+            ).fetchone()[0]
+
+        for table in ("raw.wms_events", "raw.mes_events", "raw.order_lines", "raw.physical_counts"):
+            assert may("inventory_ingest", table, "insert")
+            assert may("inventory_transform", table, "select")
+            for role in ("inventory_ingest", "inventory_transform"):
+                for privilege in ("update", "delete", "truncate"):
+                    assert not may(role, table, privilege), (role, table, privilege)
+        for role in ("inventory_ingest", "inventory_transform"):
+            assert not may(role, "recon.decisions", "insert")
+            assert not may(role, "recon.decisions", "update")
+        assert conn.execute(
+            "select has_function_privilege('inventory_transform',"
+            " 'recon.close_decision(text, text, text, text, jsonb)', 'execute')"
+        ).fetchone()[0]
+        assert not conn.execute(
+            "select has_database_privilege('public', current_database(), 'connect')"
+        ).fetchone()[0]

@@ -72,3 +72,16 @@ def test_without_a_server_dbt_says_where_it_looked(plain_env, state_root):
 
     assert done.returncode != 0
     assert str(state_root / "no-server-here" / "socket") in done.stdout
+
+
+def test_plain_dbt_connects_as_the_transform_role_not_the_superuser(plain_env):
+    shown = dbt(
+        "show",
+        "--inline",
+        "select current_user as who, (select rolsuper from pg_roles"
+        " where rolname = current_user) as is_super",
+        env=plain_env,
+    )
+
+    assert shown.returncode == 0, shown.stdout[-3000:]
+    assert "inventory_transform" in shown.stdout and "False" in shown.stdout

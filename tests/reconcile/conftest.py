@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from dagster_project.db import connect
+from dagster_project.db.roles import SUPERUSER
 from dagster_project.ingest import ingest_records
 from dagster_project.reconcile import ensure_views
 from dagster_project.settings import Settings
@@ -23,7 +24,7 @@ T = datetime(2026, 11, 10, 12, tzinfo=UTC)  # the instant most counts are taken 
 def recon(database: str, settings: Settings) -> Iterator[psycopg.Connection]:
     """Empty landing tables and decision log (the log refuses deletes: triggers are bypassed
     for the reset only), the views built once and kept."""
-    with connect(settings) as conn:
+    with connect(settings, SUPERUSER) as conn:
         conn.execute(f"truncate {', '.join(LANDING_TABLES)} restart identity")
         conn.execute("alter sequence raw.ingest_seq restart")
         with conn.transaction():

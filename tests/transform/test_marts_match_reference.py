@@ -236,9 +236,10 @@ def test_incremental_marts_equal_the_reference(
     conn, settings, reference_data, chunks, hours_between, late_wms
 ):
     from dagster_project.db import connect
+    from dagster_project.db.roles import SUPERUSER
 
     as_ofs = [LAST_AS_OF - timedelta(hours=hours_between * (2 - i)) for i in range(3)]
-    with connect(settings) as fresh:
+    with connect(settings, SUPERUSER) as fresh:
         fresh.execute("truncate raw.wms_events, raw.mes_events, raw.order_lines")
     for i, (part, as_of) in enumerate(zip(chunks, as_ofs, strict=True)):
         for source, records in part.items():

@@ -1,0 +1,73 @@
+"""A state folder and database left by the version before the roles: the next `inventory db start`
+closes the folder and its secrets, admits plain dbt as inventory_transform, and hands the dbt
+schemas and the ERP feed to the role that writes them."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import psycopg
+
+from tests.conftest import run_cli
+
+OLD_PEER_RULE = "local all postgres peer map=realtime_inventory"
+
+
+def test_the_next_start_tightens_what_an_older_version_left(tmp_path):
+    home = tmp_path / "home"
+    env = {"INVENTORY_HOME": str(home)}
+    assert run_cli("db", "start", env=env).returncode == 0
+    try:
+        server = json.loads((home / "server.json").read_text())
+        admin = f"postgresql://postgres:{server['password']}@127.0.0.1:{server['port']}"
+        # what the older version left: world-readable folder and secrets, the superuser's peer
+        # rule alone, dbt schemas and the ERP feed owned by the superuser
+        home.chmod(0o755)
+        (home / "server.json").chmod(0o644)
+        (home / "inventory_transform.password").chmod(0o644)
+        hba = home / "pgdata" / "pg_hba.conf"
+        lines = hba.read_text().splitlines()
+        kept = [line for line in lines if "map=realtime_inventory" not in line]
+        hba.write_text("\n".join([OLD_PEER_RULE, *kept]) + "\n")
+        with psycopg.connect(f"{admin}/inventory", autocommit=True) as conn:
+            conn.execute("alter event trigger hand_over_dbt_objects disable")
+            conn.execute("create schema marts")
+            conn.execute("create table marts.old_mart (x int)")
+            conn.execute("alter event trigger hand_over_dbt_objects enable")
+        with psycopg.connect(f"{admin}/erp", autocommit=True) as conn:
+            conn.execute("alter schema erp owner to postgres")
+            conn.execute("alter table erp.sink_progress owner to postgres")
+
+        again = run_cli("db", "start", env=env)
+
+        assert again.returncode == 0, again.stderr.decode()
+        assert stat.S_IMODE(home.stat().st_mode) & 0o067 == 0
+        for secret in ("server.json", "inventory_transform.password"):
+            assert stat.S_IMODE((home / secret).stat().st_mode) == 0o600, secret
+        assert "local all inventory_transform,postgres peer map=realtime_inventory" in (
+            hba.read_text().splitlines()
+        )
+        assert OLD_PEER_RULE not in hba.read_text().splitlines()
+        with psycopg.connect(f"{admin}/inventory") as conn:
+            owners = conn.execute(
+                "select nspowner::regrole::text, (select relowner::regrole::text from pg_class"
+                " where oid = 'marts.old_mart'::regclass) from pg_namespace"
+                " where nspname = 'marts'"
+            ).fetchone()
+        assert owners == ("inventory_transform", "inventory_transform")
+        with psycopg.connect(f"{admin}/erp") as conn:
+            owners = conn.execute(
+                "select nspowner::regrole::text, (select relowner::regrole::text from pg_class"
+                " where oid = 'erp.sink_progress'::regclass) from pg_namespace"
+                " where nspname = 'erp'"
+            ).fetchone()
+        assert owners == ("inventory_transform", "inventory_transform")
+        # the running server took the new peer rule: the socket admits inventory_transform
+        with psycopg.connect(
+            host=str(home / "socket"), port=server["port"], dbname="inventory",
+            user="inventory_transform",
+        ) as conn:  # fmt: skip
+            assert conn.execute("select current_user").fetchone() == ("inventory_transform",)
+    finally:
+        run_cli("db", "stop", env=env)
