@@ -168,10 +168,22 @@ declare
     saved jsonb;
     dependent record;
 begin
+    -- one swap at a time (dbt runs two models at once): two swaps locking views they share
+    -- would deadlock each other
+    perform pg_advisory_xact_lock(7300005);
     if old is not null then
         select coalesce(jsonb_agg(to_jsonb(v) order by v.depth, v.view_name), '[]')
         into saved
         from ops.dependent_views(old) as v;
+        -- the views on it locked in the order a reader takes them (the outermost first, then
+        -- what it reads), so a reader and the swap wait for each other instead of deadlocking;
+        -- a no-op ALTER VIEW locks the view alone (LOCK TABLE on a view locks its tables too)
+        for dependent in
+            select * from jsonb_to_recordset(saved) as x(view_name text, depth integer)
+            order by depth desc
+        loop
+            execute format('alter view %s reset (security_barrier)', dependent.view_name);
+        end loop;
         execute format(
             'drop %s %s cascade',
             case (select relkind from pg_class where oid = old)
