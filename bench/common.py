@@ -7,9 +7,9 @@ import platform
 import shutil
 from pathlib import Path
 
-from dagster_project.db import ensure_database
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.settings import Settings
+from dagster_project.core.db import ensure_database
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.settings import Settings
 
 
 def fresh_state(name: str) -> Settings:

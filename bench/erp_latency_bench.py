@@ -23,12 +23,12 @@ from pathlib import Path
 from common import fresh_state, machine
 
 from dagster_project.cli.simulate import load_directory
-from dagster_project.db import connect
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.erp.database import connect_erp, ensure_erp
-from dagster_project.ingest import InputFile, ingest_file, ingest_records
-from dagster_project.simulate import SimConfig, generate, write_workload
-from dagster_project.stream import read_progress
+from dagster_project.core.db import connect
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.erp.database import connect_erp, ensure_erp
+from dagster_project.core.ingest import InputFile, ingest_file, ingest_records
+from dagster_project.core.simulate import SimConfig, generate, write_workload
+from dagster_project.core.stream import read_progress
 
 PARAMS_HEADER = (
     "sku_id,location_id,lead_time_days,lead_time_std_days,service_level,reorder_point,"

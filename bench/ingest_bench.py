@@ -17,11 +17,11 @@ from pathlib import Path
 
 from common import fresh_state, machine
 
-from dagster_project.db import connect
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.ingest import InputFile, ingest_file
-from dagster_project.ingest.readers import copy_jsonl
-from dagster_project.simulate import SimConfig, generate, write_workload
+from dagster_project.core.db import connect
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.ingest import InputFile, ingest_file
+from dagster_project.core.ingest.readers import copy_jsonl
+from dagster_project.core.simulate import SimConfig, generate, write_workload
 
 
 def timed(fn):

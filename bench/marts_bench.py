@@ -25,12 +25,12 @@ from pathlib import Path
 import psycopg
 from common import fresh_state, machine
 
-from dagster_project.db import connect
-from dagster_project.db.roles import SUPERUSER
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.ingest import ingest_records
-from dagster_project.settings import Settings
-from dagster_project.transform import Refresher, refresh
+from dagster_project.core.db import connect
+from dagster_project.core.db.roles import SUPERUSER
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.ingest import ingest_records
+from dagster_project.core.inventory.refresh import Refresher, refresh
+from dagster_project.core.settings import Settings
 
 AS_OF = datetime(2026, 11, 20, 12, tzinfo=UTC)
 HISTORY_DAYS = 60

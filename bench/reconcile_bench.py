@@ -21,12 +21,12 @@ import psycopg
 from common import fresh_state, machine
 from marts_bench import AS_OF, history_sql, new_events
 
-from dagster_project.db import connect
-from dagster_project.db.roles import SUPERUSER
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.ingest import ingest_records
-from dagster_project.reconcile import deliver_to_erp, ensure_views, reconcile
-from dagster_project.transform import CLOCK_DDL
+from dagster_project.core.db import connect
+from dagster_project.core.db.roles import SUPERUSER
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.ingest import ingest_records
+from dagster_project.core.inventory.refresh import CLOCK_DDL
+from dagster_project.core.reconciliation import deliver_to_erp, ensure_views, reconcile
 
 
 def counts_sql(counts: int, pairs: int, first_seq: int) -> str:
@@ -139,7 +139,7 @@ def main() -> None:
     # adjustments are removed first (a bench database only; the log refuses this otherwise).
     with connect(settings, SUPERUSER) as conn, conn.transaction():
         conn.execute("set local session_replication_role = replica")
-        conn.execute("truncate recon.decisions, recon.erp_deliveries")
+        conn.execute("truncate reconciliation.decisions, reconciliation.erp_deliveries")
         conn.execute("delete from raw.wms_events where event_id like 'count-adjust:%'")
     warm = reconcile(settings)
     print(
@@ -161,7 +161,7 @@ def main() -> None:
             rows, seconds = timed(lambda q=query: conn.execute(q).fetchall())
             print(f"read {label}: {len(rows):,} rows in {seconds:.2f} s")
         decided = Counter(
-            dict(conn.execute("select decision, count(*) from recon.decisions group by 1"))
+            dict(conn.execute("select decision, count(*) from reconciliation.decisions group by 1"))
         )
         print(f"decision log: {sum(decided.values()):,} rows, {dict(decided)}")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dagster_project.db import connect, ensure_database
-from dagster_project.db.roles import SUPERUSER
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.settings import Settings
+from dagster_project.core.db import connect, ensure_database
+from dagster_project.core.db.roles import SUPERUSER
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 LANDING_TABLES = (
@@ -34,6 +34,11 @@ OPS_TABLES = ("ops.stream_progress", "ops.alerts", "ops.sink_holds")
 
 # dbt's state, kept incrementally from ingest_seq: rebuilt from scratch after the landing is emptied
 DERIVED_SCHEMAS = ("staging", "intermediate", "marts")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # --basetemp (pyproject.toml) is made inside the state folder, which a fresh clone lacks
+    (ROOT / ".inventory").mkdir(exist_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +85,7 @@ def conn(database: str, settings: Settings) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def reset_erp(database: str, settings: Settings, monkeypatch) -> Callable[[], str]:
     """Drop the ERP database and its reader, then create them again; return the ERP URL."""
-    from dagster_project.erp import ensure_erp
+    from dagster_project.core.erp import ensure_erp
 
     monkeypatch.delenv("ERP_DATABASE_URL", raising=False)
     monkeypatch.delenv("ERP_READER_PASSWORD", raising=False)

@@ -31,7 +31,7 @@ def test_demo_ingests_a_week_builds_the_marts_and_can_run_again(conn):
 
 
 def test_data_tests_pass_on_the_demo_marts(conn, settings):
-    from dagster_project.transform import run_dbt
+    from dagster_project.core.inventory.refresh import run_dbt
 
     assert run_cli("demo", "--orders-per-day", "150").returncode == 0
     clock = conn.execute("select as_of from intermediate.refresh_clock").fetchone()

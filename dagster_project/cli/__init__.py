@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from dagster_project.cli import counts, data, db, demo, marts, simulate, stream, ui
+from dagster_project.cli import data, db, demo, marts, reconciliation, simulate, stream, ui
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 app.add_typer(db.app, name="db")
 app.command()(data.ingest)
 app.command()(data.load)
 app.add_typer(data.quarantine_app, name="quarantine")
-app.add_typer(counts.app, name="counts")
+app.add_typer(reconciliation.app, name="reconciliation")
 app.command(name="refresh")(marts.refresh_command)
 app.command()(simulate.simulate)
 app.command()(stream.stream)

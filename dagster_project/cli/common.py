@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from dagster_project.db import connect, ensure_database
-from dagster_project.db.roles import TRANSFORM
-from dagster_project.db.server import ServerError
-from dagster_project.ingest import BatchResult
-from dagster_project.settings import get_settings
+from dagster_project.core.db import connect, ensure_database
+from dagster_project.core.db.roles import TRANSFORM
+from dagster_project.core.db.server import ServerError
+from dagster_project.core.ingest import BatchResult
+from dagster_project.core.settings import get_settings
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -18,8 +18,8 @@ from rich.progress import (
 from rich.table import Table
 
 from dagster_project.cli.common import JsonFlag, err, fail, out, ready_connection, report
-from dagster_project.db.roles import INGEST
-from dagster_project.ingest import (
+from dagster_project.core.db.roles import INGEST
+from dagster_project.core.ingest import (
     EVENT_SOURCES,
     REFERENCE_SOURCES,
     SOURCES,
@@ -28,7 +28,7 @@ from dagster_project.ingest import (
     ingest_file,
     replay_quarantine,
 )
-from dagster_project.ingest.readers import InputError
+from dagster_project.core.ingest.readers import InputError
 
 quarantine_app = typer.Typer(no_args_is_help=True, help="Records that were not accepted.")
 

@@ -7,11 +7,11 @@ import shlex
 import typer
 
 from dagster_project.cli.common import JsonFlag, err, fail, out
-from dagster_project.db import connect, database_url, ensure_database
-from dagster_project.db.migrate import migrate
-from dagster_project.db.roles import SUPERUSER
-from dagster_project.db.server import EmbeddedServer, ServerError
-from dagster_project.settings import get_settings
+from dagster_project.core.db import connect, database_url, ensure_database
+from dagster_project.core.db.migrate import migrate
+from dagster_project.core.db.roles import SUPERUSER
+from dagster_project.core.db.server import EmbeddedServer, ServerError
+from dagster_project.core.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="The platform database (embedded by default).")
 
@@ -87,7 +87,7 @@ def migrate_command() -> None:
 @app.command("env")
 def env() -> None:
     """Print shell exports for plain `dbt` in dbt_project/: eval "$(inventory db env)"."""
-    from dagster_project.transform import dbt_env
+    from dagster_project.core.inventory.refresh import dbt_env
 
     try:
         values = dbt_env(get_settings())

@@ -11,10 +11,10 @@ from rich.table import Table
 
 from dagster_project.cli.common import err, fail, out, ready_connection
 from dagster_project.cli.simulate import load_directory
-from dagster_project.ingest import BatchResult
-from dagster_project.settings import get_settings
-from dagster_project.simulate import SimConfig, generate, write_workload
-from dagster_project.transform import DbtError, refresh
+from dagster_project.core.ingest import BatchResult
+from dagster_project.core.inventory.refresh import DbtError, refresh
+from dagster_project.core.settings import get_settings
+from dagster_project.core.simulate import SimConfig, generate, write_workload
 
 # Values inside reasons (ids, numbers, instants) vary; the rule that fired does not.
 REASON_SHAPE = r"'[^']*'|\"[^\"]*\"|(?<![A-Za-z0-9-])-?[0-9][0-9.:+TZ-]*"

@@ -7,10 +7,10 @@ import time
 
 from dagster_project.cli.common import err
 from dagster_project.cli.ui import Supervisor, interrupt_on_sigterm, start_ui
-from dagster_project.db import connect
-from dagster_project.erp.database import connect_erp, ensure_erp
-from dagster_project.settings import Settings
-from dagster_project.stream import committed_seq, read_progress
+from dagster_project.core.db import connect
+from dagster_project.core.erp.database import connect_erp, ensure_erp
+from dagster_project.core.settings import Settings
+from dagster_project.core.stream import committed_seq, read_progress
 
 WHERE_TO_CLICK = """\
 [bold]Live:[/bold] Dagster on http://127.0.0.1:{port} — the plant keeps running until Ctrl-C.

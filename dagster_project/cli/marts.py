@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from dagster_project.cli.common import err, fail, ready_connection
-from dagster_project.db.locks import RefreshBusy
-from dagster_project.settings import get_settings
-from dagster_project.transform import DbtError, refresh
+from dagster_project.core.db.locks import RefreshBusy
+from dagster_project.core.inventory.refresh import DbtError, refresh
+from dagster_project.core.settings import get_settings
 
 
 def _instant(text: str | None) -> datetime | None:

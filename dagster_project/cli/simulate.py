@@ -13,10 +13,10 @@ import psycopg
 import typer
 
 from dagster_project.cli.common import err, fail, out, ready_connection, report, totals
-from dagster_project.db.roles import INGEST
-from dagster_project.ingest import BatchResult, InputFile, ingest_file, ingest_records
-from dagster_project.settings import get_settings
-from dagster_project.simulate import SimConfig, generate, live_records, write_workload
+from dagster_project.core.db.roles import INGEST
+from dagster_project.core.ingest import BatchResult, InputFile, ingest_file, ingest_records
+from dagster_project.core.settings import get_settings
+from dagster_project.core.simulate import SimConfig, generate, live_records, write_workload
 
 # Reference data first, so units and SKUs are known when the events arrive; counts last.
 LOAD_ORDER = (

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from dagster_project.cli.common import err, fail, ready_connection
-from dagster_project.settings import get_settings
-from dagster_project.stream import StreamWorker, WorkerConfig
-from dagster_project.stream.worker import WorkerAlreadyRunning
+from dagster_project.core.settings import get_settings
+from dagster_project.core.stream import StreamWorker, WorkerConfig
+from dagster_project.core.stream.worker import WorkerAlreadyRunning
 
 
 def stream(
@@ -63,8 +63,8 @@ def follow_materialize() -> None:
 
     import psycopg
 
-    from dagster_project.erp.database import connect_erp, ensure_erp
-    from dagster_project.erp.sink import subscribe_loop
+    from dagster_project.core.erp.database import connect_erp, ensure_erp
+    from dagster_project.core.erp.sink import subscribe_loop
 
     settings = get_settings()
     ensure_erp(settings)

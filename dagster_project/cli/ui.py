@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from dagster_project.cli.common import err, fail, ready_connection
-from dagster_project.settings import Settings, get_settings
+from dagster_project.core.settings import Settings, get_settings
 
 DAGSTER_YAML = """\
 # realtime-inventory: run and event storage in this folder (SQLite); no telemetry
@@ -166,7 +166,7 @@ class Supervisor:
 
 def start_ui(supervisor: Supervisor, host: str, port: int) -> None:
     """Start the webserver and the daemon (which runs the sensors and schedules)."""
-    from dagster_project.lib.dbt import inventory_dbt_project
+    from dagster_project.defs.inventory.project import inventory_dbt_project
 
     inventory_dbt_project()  # parse once here rather than in both processes
     target = ["-m", "dagster_project.definitions"]

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from dagster_project.db.migrate import available, migrate
+from dagster_project.core.db.migrate import available, migrate
 
 
 @pytest.fixture
@@ -100,11 +100,11 @@ def test_migrating_as_a_superuser_grants_the_roles_their_rights_only(fresh_url):
                 for privilege in ("update", "delete", "truncate"):
                     assert not may(role, table, privilege), (role, table, privilege)
         for role in ("inventory_ingest", "inventory_transform"):
-            assert not may(role, "recon.decisions", "insert")
-            assert not may(role, "recon.decisions", "update")
+            assert not may(role, "reconciliation.decisions", "insert")
+            assert not may(role, "reconciliation.decisions", "update")
         assert conn.execute(
             "select has_function_privilege('inventory_transform',"
-            " 'recon.close_decision(text, text, text, text, jsonb)', 'execute')"
+            " 'reconciliation.close_decision(text, text, text, text, jsonb)', 'execute')"
         ).fetchone()[0]
         assert not conn.execute(
             "select has_database_privilege('public', current_database(), 'connect')"

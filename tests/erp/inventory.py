@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from dagster_project.ingest import InputFile, ingest_file, ingest_records
+from dagster_project.core.ingest import InputFile, ingest_file, ingest_records
 
 SKUS = "sku_id,description,base_uom,abc_class\nS1,Bolt M8,EA,A\nS2,Steel coil,KG,B\n"
 AS_OF = datetime(2026, 11, 9, tzinfo=UTC)

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.erp import ensure_erp, erp_url, reader_url
-from dagster_project.erp.database import READER_PASSWORD_FILE
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.erp import ensure_erp, erp_url, reader_url
+from dagster_project.core.erp.database import READER_PASSWORD_FILE
 
 ERP_TABLES = (
     "replenishment_requests",

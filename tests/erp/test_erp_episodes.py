@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from dagster_project.erp.episodes import Alert, OpenRequest, Plan, index_alerts, plan
+from dagster_project.core.erp.episodes import Alert, OpenRequest, Plan, index_alerts, plan
 
 
 def alert(sku: str = "S1", loc: str = "L1", available: int = 4) -> Alert:

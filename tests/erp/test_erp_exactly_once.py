@@ -11,14 +11,15 @@ import time
 import psycopg
 import pytest
 
-from dagster_project.erp import sync_once
-from dagster_project.erp.sink import CRASH_ENV, apply_snapshot, read_inventory
-from dagster_project.transform import refresh
+from dagster_project.core.erp import sync_once
+from dagster_project.core.erp.sink import CRASH_ENV, apply_snapshot, read_inventory
+from dagster_project.core.inventory.refresh import refresh
 
 from .inventory import AS_OF, ingest_wms, load_params, wms
 
 CHILD = (
-    "from dagster_project.erp import sync_once; from dagster_project.settings import Settings;"
+    "from dagster_project.core.erp import sync_once;"
+    " from dagster_project.core.settings import Settings;"
     " print(sync_once(Settings()))"
 )
 

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 
-from dagster_project.erp import sync_once
-from dagster_project.transform import refresh
+from dagster_project.core.erp import sync_once
+from dagster_project.core.inventory.refresh import refresh
 
 from .inventory import AS_OF, ingest_wms, load_params, wms
 

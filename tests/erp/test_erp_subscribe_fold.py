@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from dagster_project.erp.episodes import Alert, fold_subscribe, plan
+from dagster_project.core.erp.episodes import Alert, fold_subscribe, plan
 
 
 def values(sku: str, available: int) -> tuple:

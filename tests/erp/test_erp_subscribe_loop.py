@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from decimal import Decimal as D
 
-from dagster_project.erp import subscribe_loop
+from dagster_project.core.erp import subscribe_loop
 
 
 def row(ts: int, diff: int | None, available: int | None = None) -> tuple:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import psycopg
 
-from dagster_project.db import connect
-from dagster_project.ingest import InputFile, ingest_file
-from dagster_project.settings import Settings
-from dagster_project.validation import compare_with_shadow, shadow_run
+from dagster_project.core.db import connect
+from dagster_project.core.ingest import InputFile, ingest_file
+from dagster_project.core.settings import Settings
+from dagster_project.core.validation.shadow import compare_with_shadow, shadow_run
 from tests.conftest import ROOT, run_cli
 
 EVENT_FILES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "order_lines.jsonl"}

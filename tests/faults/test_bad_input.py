@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dagster_project.ingest import SOURCES, replay_quarantine, statements
+from dagster_project.core.ingest import SOURCES, replay_quarantine, statements
 from tests.conftest import run_cli
 from tests.ingest.helpers import ingest, load_reference, write_lines
 from tests.ingest.test_validation import MES, ORDER, RECEIPT, change

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dagster_project.db.locks import refresh_lease
-from dagster_project.transform import refresh
+from dagster_project.core.db.locks import refresh_lease
+from dagster_project.core.inventory.refresh import refresh
 from tests.conftest import run_cli
 from tests.faults.plant import Plant, assert_equals_full_rebuild, kill, start_refresh
 from tests.faults.writers import start_plain_dbt

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dagster_project.stream import read_progress
+from dagster_project.core.stream import read_progress
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_WITHIN_SECONDS = 10

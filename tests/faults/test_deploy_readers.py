@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from dagster_project.db import connect
-from dagster_project.transform import refresh
+from dagster_project.core.db import connect
+from dagster_project.core.inventory.refresh import refresh
 from tests.conftest import run_cli
 from tests.faults.plant import Plant
 from tests.faults.writers import start_plain_dbt

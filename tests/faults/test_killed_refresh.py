@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dagster_project.db.server import EmbeddedServer
-from dagster_project.transform import Refresher, refresh
+from dagster_project.core.db.server import EmbeddedServer
+from dagster_project.core.inventory.refresh import Refresher, refresh
 from tests.faults.plant import Plant, assert_equals_full_rebuild, kill, start_refresh, wait_for
 
 pytestmark = pytest.mark.slow
@@ -85,7 +85,7 @@ def test_a_server_crash_during_a_refresh(conn, settings, tmp_path):
         process.communicate()
         server.start()
 
-    from dagster_project.db import connect
+    from dagster_project.core.db import connect
 
     with connect(settings) as again:
         plant.feed(again)

@@ -18,15 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from tests.reconciliation.conftest import T, counts, decisions, events, recon, skus  # noqa: F401
 
-from dagster_project.db import connect, database_url
-from dagster_project.db.roles import ERP_READER, INGEST, SUPERUSER, TRANSFORM
-from dagster_project.erp import erp_url, reader_url
-from dagster_project.ingest import ingest_records
-from dagster_project.reconcile import AUTO, ReconcileError, approve, reconcile
-from dagster_project.transform import dbt_env
+from dagster_project.core.db import connect, database_url
+from dagster_project.core.db.roles import ERP_READER, INGEST, SUPERUSER, TRANSFORM
+from dagster_project.core.erp import erp_url, reader_url
+from dagster_project.core.ingest import ingest_records
+from dagster_project.core.inventory.refresh import dbt_env
+from dagster_project.core.reconciliation import AUTO, ReconcileError, approve, reconcile
 from tests.conftest import ROOT
-from tests.reconcile.conftest import T, counts, decisions, events, recon, skus  # noqa: F401
 
 APP_ROLES = (INGEST, TRANSFORM)
 EVENT_TABLES = ("raw.wms_events", "raw.mes_events", "raw.order_lines", "raw.physical_counts")
@@ -102,7 +102,7 @@ def test_no_application_role_can_switch_the_triggers_off(database, as_role, role
     with pytest.raises(Denied, match="session_replication_role"):
         target.execute("set session_replication_role = replica")
     with pytest.raises(Denied):
-        target.execute("alter table recon.decisions disable trigger all")
+        target.execute("alter table reconciliation.decisions disable trigger all")
 
 
 @pytest.mark.parametrize("mode", ["share", "exclusive", "access exclusive"])
@@ -138,7 +138,7 @@ def test_the_ingest_lands_events_and_quarantines_as_itself(conn, as_role):
 def test_the_ingest_resolves_a_replayed_quarantine_but_never_rewrites_what_it_received(
     conn, as_role
 ):
-    from dagster_project.ingest import SOURCES, replay_quarantine
+    from dagster_project.core.ingest import SOURCES, replay_quarantine
 
     ingest = as_role(INGEST)
     event = {
@@ -167,7 +167,7 @@ def test_the_ingest_resolves_a_replayed_quarantine_but_never_rewrites_what_it_re
 
 
 def test_the_ingest_reads_nothing_downstream_and_builds_nothing(conn, as_role, settings):
-    from dagster_project.reconcile import ensure_views
+    from dagster_project.core.reconciliation import ensure_views
 
     with connect(settings) as transform:
         ensure_views(settings, transform)
@@ -177,13 +177,13 @@ def test_the_ingest_reads_nothing_downstream_and_builds_nothing(conn, as_role, s
     with pytest.raises(Denied):
         ingest.execute("create schema mine")
     with pytest.raises(Denied):
-        ingest.execute("select recon.close_decision('K1', 'approved', 'x', 'y', '{}')")
+        ingest.execute("select reconciliation.close_decision('K1', 'approved', 'x', 'y', '{}')")
     with pytest.raises(Denied):
         ingest.execute("insert into ops.alerts (kind, subject, message) values ('a', 'b', 'c')")
 
 
 def test_the_transform_owns_the_dbt_schemas_and_reads_the_landing(conn, as_role, settings):
-    from dagster_project.reconcile import ensure_views
+    from dagster_project.core.reconciliation import ensure_views
 
     conn.execute("create schema if not exists shadow_made_by_admin")  # as an administrator
     conn.execute("create table shadow_made_by_admin.t (x int)")
@@ -211,15 +211,15 @@ def test_the_transform_owns_the_dbt_schemas_and_reads_the_landing(conn, as_role,
 @pytest.mark.parametrize(
     "statement",
     [
-        "insert into recon.decisions (count_id, decision, decided_by, reason, sku_id,"
+        "insert into reconciliation.decisions (count_id, decision, decided_by, reason, sku_id,"
         " location_id, counted_qty, counted_at, system_qty, variance_qty, tolerance_pct,"
         " auto_approve_limit_pct, is_within_tolerance) values ('K1', 'approved', 'mallory',"
         " 'forged', 'S1', 'L1', 1, now(), 1, 0, 0, 0, true)",
-        "update recon.decisions set reason = 'edited'",
-        "delete from recon.decisions",
-        "truncate recon.decisions",
-        "insert into recon.erp_deliveries (through_decision_id, rows_sent) values (1, 1)"
-        " returning 1; update recon.erp_deliveries set rows_sent = 0",
+        "update reconciliation.decisions set reason = 'edited'",
+        "delete from reconciliation.decisions",
+        "truncate reconciliation.decisions",
+        "insert into reconciliation.erp_deliveries (through_decision_id, rows_sent) values (1, 1)"
+        " returning 1; update reconciliation.erp_deliveries set rows_sent = 0",
     ],
 )
 def test_no_application_role_writes_the_decision_log(recon, as_role, role, statement):  # noqa: F811
@@ -241,7 +241,7 @@ def pending_k1(recon, settings) -> None:  # noqa: F811
 
 def close(conn, count_id, decision, by="mallory", reason="forged", figures=None):
     return conn.execute(
-        "select recon.close_decision(%s, %s, %s, %s, coalesce(%s::jsonb, (select to_jsonb(v)"
+        "select reconciliation.close_decision(%s, %s, %s, %s, coalesce(%s::jsonb, (select to_jsonb(v)"
         " from marts.count_variances as v where v.count_id = %s)))",
         [count_id, decision, by, reason, figures and json.dumps(figures), count_id],
     ).fetchone()[0]
@@ -267,7 +267,7 @@ def opening(recon, count_id: str, **changes) -> dict:  # noqa: F811
 
 
 def open_(conn, *rows: dict):
-    return conn.execute("select recon.open_decisions(%s::jsonb)", [json.dumps(list(rows))])
+    return conn.execute("select reconciliation.open_decisions(%s::jsonb)", [json.dumps(list(rows))])
 
 
 def test_a_forged_decision_is_refused_and_the_real_approval_goes_through(

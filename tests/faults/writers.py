@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster_project.settings import Settings
+from dagster_project.core.settings import Settings
 from tests.conftest import ROOT
 
 DBT = Path(sys.executable).parent / "dbt"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from dagster_project.ingest import BatchResult, InputFile, ingest_file
+from dagster_project.core.ingest import BatchResult, InputFile, ingest_file
 
 SKUS_CSV = "sku_id,description,base_uom,abc_class\nS1,Bolt M8,EA,A\nS2,Steel coil,KG,B\n"
 UOM_CSV = "sku_id,uom,factor_to_base\nS1,CS,12\nS2,BAG,25\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from dagster_project.ingest import SOURCES, replay_quarantine
+from dagster_project.core.ingest import SOURCES, replay_quarantine
 from tests.ingest.helpers import ingest, load_reference, quarantine_reasons, write_lines
 from tests.ingest.test_validation import RECEIPT, change
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.ingest import ingest_records
-from dagster_project.transform import DBT_PROJECT_DIR
+from dagster_project.core.ingest import ingest_records
+from dagster_project.core.inventory.refresh import DBT_PROJECT_DIR
 from tests.erp.inventory import ingest_wms, load_params, wms
 
 LANDING = [
@@ -97,7 +97,7 @@ def test_checks_sensors_schedules_and_jobs(defs):
 
 @pytest.mark.slow
 def test_every_asset_and_check_materializes_in_process(conn, settings, defs, reset_erp, tmp_path):
-    from dagster_project.erp.database import connect_erp
+    from dagster_project.core.erp.database import connect_erp
 
     reset_erp()
     load_params(conn, tmp_path)
@@ -123,7 +123,7 @@ def test_every_asset_and_check_materializes_in_process(conn, settings, defs, res
         "erp/replenishment_requests",
         "erp/inventory_health_live",
         "validation/shadow_marts",
-        "recon/count_reconciliation",
+        "reconciliation/count_reconciliation",
     }
     assert materialized == expected
     evaluations = {

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from dagster_project.core.inventory.refresh import refresh
+from dagster_project.core.validation.shadow import validate_against_full_rebuild
 from dagster_project.defs.validation.assets import EQUALS_LIVE, shadow_marts
-from dagster_project.transform import refresh
-from dagster_project.validation import validate_against_full_rebuild
 from tests.erp.inventory import AS_OF, ingest_wms, load_params, wms
 
 

@@ -10,11 +10,11 @@ import time
 import dagster as dg
 import pytest
 
+from dagster_project.core.stream import StreamWorker, WorkerConfig, read_progress
 from dagster_project.defs.alerts.sensors import check_failure_alert_sensor
 from dagster_project.defs.inventory.sensors import reference_data_sensor
 from dagster_project.defs.stream import sensors
 from dagster_project.defs.stream.sensors import KEPT_CURRENT, stream_worker_sensor
-from dagster_project.stream import StreamWorker, WorkerConfig, read_progress
 from tests.erp.inventory import ingest_wms, load_params, wms
 
 

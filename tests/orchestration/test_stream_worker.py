@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from dagster_project.stream import StreamWorker, WorkerConfig, read_progress
-from dagster_project.stream.alerts import hold_erp_feed, release_erp_feed
+from dagster_project.core.alerts import hold_erp_feed, release_erp_feed
+from dagster_project.core.stream import StreamWorker, WorkerConfig, read_progress
 from tests.erp.inventory import ingest_wms, load_params, wms
 
 
@@ -21,7 +21,7 @@ def worker(conn, settings, reset_erp):
 
 
 def open_requests(settings) -> list[tuple]:
-    from dagster_project.erp.database import connect_erp
+    from dagster_project.core.erp.database import connect_erp
 
     with connect_erp(settings) as erp:
         return erp.execute(
@@ -72,8 +72,8 @@ def test_a_hold_from_a_failed_blocking_check_pauses_the_erp_feed(conn, settings,
 
 
 def test_only_one_worker_runs_against_a_database(conn, settings, worker):
-    from dagster_project.db.locks import STREAM_LOCK, advisory_lock
-    from dagster_project.stream.worker import WorkerAlreadyRunning
+    from dagster_project.core.db.locks import STREAM_LOCK, advisory_lock
+    from dagster_project.core.stream.worker import WorkerAlreadyRunning
 
     with advisory_lock(settings, STREAM_LOCK) as taken:
         assert taken

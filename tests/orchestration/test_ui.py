@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.stream import read_progress
+from dagster_project.core.stream import read_progress
 
 ASSETS_QUERY = '{"query": "{ assetNodes { assetKey { path } } }"}'
 

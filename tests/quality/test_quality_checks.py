@@ -10,11 +10,11 @@ import dagster as dg
 import psycopg
 import pytest
 
+from dagster_project.core.ingest import InputFile, ingest_file, ingest_records
+from dagster_project.core.inventory.refresh import refresh
+from dagster_project.core.quality.resources import InventoryDatabase
+from dagster_project.core.settings import Settings
 from dagster_project.defs.quality.checks import quality_checks
-from dagster_project.ingest import InputFile, ingest_file, ingest_records
-from dagster_project.quality.resources import InventoryDatabase
-from dagster_project.settings import Settings
-from dagster_project.transform import refresh
 
 SKUS_CSV = "sku_id,description,base_uom,abc_class\nS1,Bolt M8,EA,A\nS2,Steel coil,KG,B\n"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from dagster_project.quality import EXPECTATIONS_DIR, SuiteError, load_suite, run_suite
-from dagster_project.quality.suites import read_suite_json
-from dagster_project.settings import Settings
+from dagster_project.core.quality import EXPECTATIONS_DIR, SuiteError, load_suite, run_suite
+from dagster_project.core.quality.suites import read_suite_json
+from dagster_project.core.settings import Settings
 
 SUITES = sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dagster_project.simulate import SimConfig, generate, live_records, write_workload
-from dagster_project.simulate.plant import build_plant
+from dagster_project.core.simulate import SimConfig, generate, live_records, write_workload
+from dagster_project.core.simulate.plant import build_plant
 
 CFG = SimConfig(seed=7, n_skus=40, orders_per_day=300)
 FILES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "order_lines.jsonl"}

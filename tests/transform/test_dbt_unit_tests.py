@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from dagster_project.settings import Settings
-from dagster_project.transform import DBT_PROJECT_DIR, run_dbt
+from dagster_project.core.inventory.refresh import DBT_PROJECT_DIR, run_dbt
+from dagster_project.core.settings import Settings
 
 
 def unit_test_names() -> set[str]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dagster_project.ingest import ingest_records
-from dagster_project.transform import refresh
+from dagster_project.core.ingest import ingest_records
+from dagster_project.core.inventory.refresh import refresh
 from tests.reference.domain import PLANNING_UNIT, compute_marts, load_landing
 
 SKUS = ["S1", "S2", "S3"]
@@ -235,8 +235,8 @@ def assert_marts_match(conn, as_of: datetime, marts: list[str] = MARTS) -> None:
 def test_incremental_marts_equal_the_reference(
     conn, settings, reference_data, chunks, hours_between, late_wms
 ):
-    from dagster_project.db import connect
-    from dagster_project.db.roles import SUPERUSER
+    from dagster_project.core.db import connect
+    from dagster_project.core.db.roles import SUPERUSER
 
     as_ofs = [LAST_AS_OF - timedelta(hours=hours_between * (2 - i)) for i in range(3)]
     with connect(settings, SUPERUSER) as fresh:

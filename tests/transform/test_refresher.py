@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from dagster_project.ingest import ingest_records
-from dagster_project.transform import Refresher, run_dbt
+from dagster_project.core.ingest import ingest_records
+from dagster_project.core.inventory.refresh import Refresher, run_dbt
 from tests.transform.test_marts_match_reference import (  # noqa: F401 (a fixture)
     LAST_AS_OF,
     assert_marts_match,
@@ -158,7 +158,7 @@ def test_a_state_table_whose_columns_changed_stops_the_refresh(conn, settings):
     """The project's incremental materialization compares the new rows' columns with the state
     table's in one query (instead of dbt's four lookups); a difference must still stop the run
     rather than write rows into the wrong shape."""
-    from dagster_project.transform import DbtError
+    from dagster_project.core.inventory.refresh import DbtError
 
     ingest_records(conn, "wms", [wms(1, "S1", "L1", "receipt", 5, LAST_AS_OF, unit_cost="1")], "a")
     refresher = Refresher(settings)

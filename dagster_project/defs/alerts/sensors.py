@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from dagster_project.db import connect
-from dagster_project.settings import get_settings
-from dagster_project.stream.alerts import hold_erp_feed, raise_alert, release_erp_feed
+from dagster_project.core.alerts import hold_erp_feed, raise_alert, release_erp_feed
+from dagster_project.core.db import connect
+from dagster_project.core.settings import get_settings
 
 
 def _evaluation(record):

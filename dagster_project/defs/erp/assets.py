@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.settings import get_settings
+from dagster_project.core.settings import get_settings
 
 REPLENISHMENT_REQUESTS = dg.AssetKey(["erp", "replenishment_requests"])
 INVENTORY_HEALTH_LIVE = dg.AssetKey(["erp", "inventory_health_live"])
@@ -31,7 +31,7 @@ def _feed_specs() -> list[dg.AssetSpec]:
 
 stock_adjustments = dg.AssetSpec(
     key=["erp", "stock_adjustments"],
-    deps=[["recon", "count_reconciliation"]],
+    deps=[["reconciliation", "count_reconciliation"]],
     group_name="erp",
     kinds={"postgres"},
     description="Approved reconciliation adjustments (written by the counts reconciliation).",
@@ -42,8 +42,8 @@ stock_adjustments = dg.AssetSpec(
 def erp_feed(context: dg.AssetExecutionContext):
     """One pass of the sink, the same one the stream worker runs on every tick. A blocking check
     that fails on the marts in the same run skips this step, so bad keys never reach the ERP."""
-    from dagster_project.erp.database import ensure_erp
-    from dagster_project.erp.sink import sync_once
+    from dagster_project.core.erp.database import ensure_erp
+    from dagster_project.core.erp.sink import sync_once
 
     settings = get_settings()
     ensure_erp(settings)

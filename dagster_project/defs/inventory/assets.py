@@ -6,9 +6,13 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.db.locks import refresh_lease
-from dagster_project.lib.dbt import InventoryDbtTranslator, dbt_environment, inventory_dbt_project
-from dagster_project.settings import get_settings
+from dagster_project.core.db.locks import refresh_lease
+from dagster_project.core.settings import get_settings
+from dagster_project.defs.inventory.project import (
+    InventoryDbtTranslator,
+    dbt_environment,
+    inventory_dbt_project,
+)
 
 project = inventory_dbt_project()
 translator = InventoryDbtTranslator()

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from dagster_project.lib.dbt import inventory_dbt_project
+from dagster_project.defs.inventory.project import inventory_dbt_project
 
 
 def _dbt_executable() -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.db import connect
-from dagster_project.settings import get_settings
+from dagster_project.core.db import connect
+from dagster_project.core.settings import get_settings
 
 # Health is stored per pair at refresh time; new parameters change every pair's policy.
 reference_refresh_job = dg.define_asset_job(

@@ -12,8 +12,8 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.quality import CheckOutcome, run_suite, suite_notes
-from dagster_project.quality.resources import InventoryDatabase
+from dagster_project.core.quality import CheckOutcome, run_suite, suite_notes
+from dagster_project.core.quality.resources import InventoryDatabase
 
 Parameters = Callable[[InventoryDatabase], dict[str, Any]]
 

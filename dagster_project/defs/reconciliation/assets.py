@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.db import connect
-from dagster_project.reconcile import deliver_to_erp, reconcile
-from dagster_project.reconcile.report import build_report, markdown, write_html
-from dagster_project.settings import get_settings
+from dagster_project.core.db import connect
+from dagster_project.core.reconciliation import deliver_to_erp, reconcile
+from dagster_project.core.reconciliation.report import build_report, markdown, write_html
+from dagster_project.core.settings import get_settings
 
-COUNT_RECONCILIATION = dg.AssetKey(["recon", "count_reconciliation"])
+COUNT_RECONCILIATION = dg.AssetKey(["reconciliation", "count_reconciliation"])
 
 
 @dg.asset(
@@ -19,7 +19,7 @@ COUNT_RECONCILIATION = dg.AssetKey(["recon", "count_reconciliation"])
     group_name="reconciliation",
     kinds={"postgres"},
     description="Every count decided once (matched, auto-approved and posted, or pending for a "
-    "person), appended to recon.decisions; posted adjustments sent to erp.stock_adjustments.",
+    "person), appended to reconciliation.decisions; posted adjustments sent to erp.stock_adjustments.",
 )
 def count_reconciliation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = get_settings()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 from psycopg.rows import dict_row
 
-from dagster_project.db import connect
+from dagster_project.core.db import connect
+from dagster_project.core.reconciliation.counts import as_text
+from dagster_project.core.settings import get_settings
 from dagster_project.defs.reconciliation.assets import COUNT_RECONCILIATION
-from dagster_project.reconcile.counts import as_text
-from dagster_project.settings import get_settings
 
 ROW_LIMIT = 20
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.db import connect
-from dagster_project.settings import get_settings
-from dagster_project.stream import committed_seq, read_progress
-from dagster_project.stream.alerts import raise_alert
+from dagster_project.core.alerts import raise_alert
+from dagster_project.core.db import connect
+from dagster_project.core.settings import get_settings
+from dagster_project.core.stream import committed_seq, read_progress
 
 # The marts whose stored state the worker refreshes, and the ERP tables it feeds.
 KEPT_CURRENT = [

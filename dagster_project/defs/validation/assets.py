@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from dagster_project.settings import get_settings
-from dagster_project.validation import validate_against_full_rebuild
+from dagster_project.core.settings import get_settings
+from dagster_project.core.validation.shadow import validate_against_full_rebuild
 
 SHADOW_MARTS = dg.AssetKey(["validation", "shadow_marts"])
 EQUALS_LIVE = "live_marts_equal_a_full_rebuild"

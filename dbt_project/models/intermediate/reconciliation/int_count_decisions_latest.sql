@@ -9,7 +9,7 @@
 with
 
 decisions as (
-    select * from {{ source('recon', 'decisions') }}
+    select * from {{ source('reconciliation', 'decisions') }}
 ),
 
 final as (

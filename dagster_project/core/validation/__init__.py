@@ -1,0 +1,1 @@
+"""The nightly check that the incrementally kept state equals a full rebuild."""

@@ -1,5 +1,0 @@
-"""Database access: the embedded server, connections and migrations."""
-
-from dagster_project.db.connection import connect, database_url, ensure_database
-
-__all__ = ["connect", "database_url", "ensure_database"]

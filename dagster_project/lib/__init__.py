@@ -1,1 +1,0 @@
-"""Small pieces the Dagster definitions share."""
