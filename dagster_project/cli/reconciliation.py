@@ -1,4 +1,4 @@
-"""`inventory reconciliation`: reconcile physical counts, list the pending ones, approve or reject them."""
+"""`inventory reconciliation`: decide physical counts, list the pending ones, approve or reject."""
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from tests.reconciliation.conftest import T, counts, decisions, events, recon, skus  # noqa: F401
 
 from dagster_project.core.db import connect, database_url
 from dagster_project.core.db.roles import ERP_READER, INGEST, SUPERUSER, TRANSFORM
@@ -27,6 +26,7 @@ from dagster_project.core.ingest import ingest_records
 from dagster_project.core.inventory.refresh import dbt_env
 from dagster_project.core.reconciliation import AUTO, ReconcileError, approve, reconcile
 from tests.conftest import ROOT
+from tests.reconciliation.conftest import T, counts, decisions, events, recon, skus  # noqa: F401
 
 APP_ROLES = (INGEST, TRANSFORM)
 EVENT_TABLES = ("raw.wms_events", "raw.mes_events", "raw.order_lines", "raw.physical_counts")
@@ -241,8 +241,8 @@ def pending_k1(recon, settings) -> None:  # noqa: F811
 
 def close(conn, count_id, decision, by="mallory", reason="forged", figures=None):
     return conn.execute(
-        "select reconciliation.close_decision(%s, %s, %s, %s, coalesce(%s::jsonb, (select to_jsonb(v)"
-        " from marts.count_variances as v where v.count_id = %s)))",
+        "select reconciliation.close_decision(%s, %s, %s, %s, coalesce(%s::jsonb,"
+        " (select to_jsonb(v) from marts.count_variances as v where v.count_id = %s)))",
         [count_id, decision, by, reason, figures and json.dumps(figures), count_id],
     ).fetchone()[0]
 

@@ -29,7 +29,9 @@ def recon(database: str, settings: Settings) -> Iterator[psycopg.Connection]:
         conn.execute("alter sequence raw.ingest_seq restart")
         with conn.transaction():
             conn.execute("set local session_replication_role = replica")
-            conn.execute("truncate reconciliation.decisions, reconciliation.erp_deliveries restart identity")
+            conn.execute(
+                "truncate reconciliation.decisions, reconciliation.erp_deliveries restart identity"
+            )
         ensure_views(settings, conn)
         set_clock(conn, T)
         yield conn

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from tests.reconciliation.conftest import T, adjustments, counts, decisions, events, skus, variance
 
 from dagster_project.core.reconciliation import AUTO, ReconcileError, approve, reconcile, reject
+from tests.reconciliation.conftest import T, adjustments, counts, decisions, events, skus, variance
 
 SECOND = timedelta(seconds=1)
 

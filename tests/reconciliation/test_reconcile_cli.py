@@ -1,13 +1,12 @@
-"""`inventory reconciliation` as a user runs it: load counts, reconcile, list pending, approve, reject."""
+"""`inventory reconciliation` as a user runs it: load counts, decide, list, approve, reject."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
-from tests.reconciliation.conftest import T, counts, events, skus
-
 from tests.conftest import run_cli
+from tests.reconciliation.conftest import T, counts, events, skus
 
 
 def test_counts_commands(recon, erp, tmp_path) -> None:

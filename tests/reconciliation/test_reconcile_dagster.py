@@ -10,9 +10,9 @@ import sys
 from datetime import timedelta
 
 import dagster as dg
-from tests.reconciliation.conftest import T, counts, events, skus
 
 from dagster_project.definitions import defs
+from tests.reconciliation.conftest import T, counts, events, skus
 
 
 def test_the_daily_job_reconciles_reports_and_checks(recon, erp, settings) -> None:

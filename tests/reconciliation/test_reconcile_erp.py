@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.reconciliation.conftest import T, counts, events, skus
-
 from dagster_project.core.reconciliation import approve, deliver_to_erp, reconcile, reject
+from tests.reconciliation.conftest import T, counts, events, skus
 
 
 def test_an_approved_adjustment_is_one_erp_row(recon, erp, settings) -> None:

@@ -8,15 +8,16 @@
                            TRUNCATE of an event table, no DELETE or TRUNCATE anywhere.
     inventory_transform    everything downstream of the landing: owns the dbt schemas (staging,
                            intermediate, marts, the nightly validation's shadow_*), keeps ops,
-                           takes reconciliation decisions through reconciliation.open_decisions and
-                           reconciliation.close_decision only, and owns the `erp` feed schema it writes.
+                           takes reconciliation decisions through the checked functions
+                           reconciliation.open_decisions and reconciliation.close_decision only,
+                           and owns the `erp` feed schema it writes.
                            It is a member of inventory_ingest: the reconciliation posts its
                            adjust events through the ordinary ingest, in the decision's
                            transaction. The stream worker, Dagster and the reconciliation use it.
     erp_reader             the ERP's read-only view of the `erp` database (erp/database.py).
 
-No application role owns a landing or reconciliation table, so none can change an event or a decision,
-disable a trigger, or set session_replication_role (superuser only).
+No application role owns a landing or reconciliation table, so none can change an event or a
+decision, disable a trigger, or set session_replication_role (superuser only).
 
 Roles are cluster-wide and created here idempotently by whoever migrates with the right to
 (a superuser, or CREATEROLE); on the embedded server they get generated passwords kept in the

@@ -4,8 +4,8 @@ Counts are taken in (counted_at, count_id) order per SKU-location, in rounds: ea
 the earliest undecided count of every pair whose earlier counts are all settled, then posts the
 round's adjustments, so the next count of a pair reads a book that includes them. A count waits
 while an earlier count of its pair is pending: approving both would correct one shortfall twice.
-Every decision is one appended row of reconciliation.decisions, in the same transaction as the adjust
-event it posts (event_id `count-adjust:<count_id>`), so a re-run finds nothing left to do.
+Every decision is one appended row of reconciliation.decisions, in the same transaction as the
+adjust event it posts (event_id `count-adjust:<count_id>`), so a re-run finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -78,11 +78,13 @@ from marts.count_variances
 where count_id = any(array(select count_id from _ready))
 """
 
-# Decisions are recorded only through reconciliation.open_decisions and reconciliation.close_decision (migration
-# 0006): the platform's roles may not write reconciliation.decisions, and the functions check each
-# transition, so a forged or out-of-order decision is refused.
+# Decisions are recorded only through reconciliation.open_decisions and .close_decision
+# (migrations 0006, 0008): the platform's roles may not write reconciliation.decisions, and the
+# functions check each transition, so a forged or out-of-order decision is refused.
 OPEN = f"""
-select reconciliation.open_decisions(coalesce(jsonb_agg(to_jsonb(r) order by counted_at, count_id), '[]'))
+select reconciliation.open_decisions(
+    coalesce(jsonb_agg(to_jsonb(r) order by counted_at, count_id), '[]')
+)
 from (
     select
         count_id, decision, %(by)s::text as decided_by, {{reason}} as reason, sku_id, location_id,
@@ -245,7 +247,8 @@ def _close(settings: Settings, count_id: str, decision: str, by: str, reason: st
             states = [
                 row[0]
                 for row in conn.execute(
-                    "select decision from reconciliation.decisions where count_id = %s order by decision_id",
+                    "select decision from reconciliation.decisions where count_id = %s"
+                    " order by decision_id",
                     [count_id],
                 )
             ]

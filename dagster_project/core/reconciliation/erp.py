@@ -18,7 +18,9 @@ select decision_id, count_id, sku_id, location_id, adjustment_qty, counted_at,
     decided_at, reason, decided_at
 from reconciliation.decisions
 where adjustment_event_id is not null
-    and decision_id > (select coalesce(max(through_decision_id), 0) from reconciliation.erp_deliveries)
+    and decision_id > (
+        select coalesce(max(through_decision_id), 0) from reconciliation.erp_deliveries
+    )
 order by decision_id
 """
 
@@ -56,7 +58,8 @@ def deliver_to_erp(settings: Settings) -> int:
                     copy.write_row(row)
             taken = erp.execute(LOAD).rowcount
         conn.execute(
-            "insert into reconciliation.erp_deliveries (through_decision_id, rows_sent) values (%s, %s)",
+            "insert into reconciliation.erp_deliveries (through_decision_id, rows_sent)"
+            " values (%s, %s)",
             [rows[-1][0], len(rows)],
         )
     return taken

@@ -19,7 +19,8 @@ COUNT_RECONCILIATION = dg.AssetKey(["reconciliation", "count_reconciliation"])
     group_name="reconciliation",
     kinds={"postgres"},
     description="Every count decided once (matched, auto-approved and posted, or pending for a "
-    "person), appended to reconciliation.decisions; posted adjustments sent to erp.stock_adjustments.",
+    "person), appended to reconciliation.decisions; posted adjustments sent to "
+    "erp.stock_adjustments.",
 )
 def count_reconciliation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = get_settings()
