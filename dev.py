@@ -82,7 +82,11 @@ def main(argv: list[str]) -> int:
     elif task == "test":
         setup()
         (ROOT / ".inventory").mkdir(exist_ok=True)  # pytest's --basetemp is made inside it
-        run(BIN / "python", "-m", "pytest", *rest)
+        # two workers, a file each at a time (a file's tests share its fixtures' data): the tests
+        # wait on dbt, Postgres and child processes about half the time. Each worker starts its
+        # own embedded server. `-n 0` runs in one process.
+        workers = [] if any(a.startswith("-n") for a in rest) else ["-n", "2", "--dist", "loadfile"]
+        run(BIN / "python", "-m", "pytest", *workers, *rest)
     elif task == "lint":
         setup()
         run(BIN / "ruff", "check", ".")
