@@ -50,6 +50,11 @@ def advisory_lock(settings: Settings, key: int, *, wait: bool = True) -> Iterato
         conn.close()
 
 
+def held_lease() -> str | None:
+    """The holder name of the refresh lease this process holds, if it holds it."""
+    return _held
+
+
 def lease_holder_name(role: str) -> str:
     """A holder name that says who to wait for: the role, host and pid."""
     return f"{role} (pid {os.getpid()} on {socket.gethostname()})"

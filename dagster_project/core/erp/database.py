@@ -18,32 +18,17 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dagster_project.core.db import database_url, roles
 from dagster_project.core.db.roles import TRANSFORM
 from dagster_project.core.db.server import EmbeddedServer, ServerError
 from dagster_project.core.erp.schema import SCHEMA_DDL
-from dagster_project.core.settings import Settings
+from dagster_project.core.settings import ErpSettings, Settings
 
 ERP_DATABASE = "erp"
 READER_ROLE = "erp_reader"
 LOCK_KEY = 7_300_101  # ensure_erp; the sink's lock is LOCK_KEY + 1
 READER_PASSWORD_FILE = "erp_reader.password"
-
-
-class ErpSettings(BaseSettings):
-    """The ERP side's own environment, apart from Settings (which is `INVENTORY_*`)."""
-
-    model_config = SettingsConfigDict(env_prefix="ERP_", extra="ignore")
-
-    database_url: str | None = Field(
-        default=None, description="an existing ERP Postgres; unset = database erp beside inventory"
-    )
-    reader_password: str | None = Field(
-        default=None, description="password of erp_reader; unset = generated once, kept 0600"
-    )
 
 
 def erp_url(settings: Settings) -> str:

@@ -32,11 +32,9 @@ from dagster_project.core.erp.episodes import (
     plan,
 )
 from dagster_project.core.erp.health import HEALTH_KEYED, upsert_health
-from dagster_project.core.settings import Settings
+from dagster_project.core.settings import Settings, get_settings
 
 SINK_LOCK_KEY = LOCK_KEY + 1
-# A test kills the sink at one of these points: "before_erp_commit" or "after_erp_commit".
-CRASH_ENV = "INVENTORY_SINK_CRASH_AT"
 MAX_ATTEMPTS = 5
 
 
@@ -239,5 +237,5 @@ def _columns(names: Sequence[str]) -> sql.Composable:
 
 def _crash_point(name: str) -> None:
     """Die here, as a kill -9 would, when the test asks for it: no cleanup, no rollback by us."""
-    if os.environ.get(CRASH_ENV) == name:
+    if get_settings().sink_crash_at == name:
         os._exit(137)
