@@ -12,10 +12,10 @@ from importlib import resources
 
 import psycopg
 
+from dagster_project.core.db.locks import MIGRATION_LOCK
 from dagster_project.core.db.roles import ensure_roles
 
 MIN_SERVER_VERSION = 160000  # pg_input_is_valid() validates input without aborting the batch
-LOCK_KEY = 7_300_001
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def migrate(conn: psycopg.Connection) -> list[Migration]:
         )
     applied_now = []
     with conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        conn.execute("select pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
         conn.execute("create schema if not exists raw")
         conn.execute(
             """

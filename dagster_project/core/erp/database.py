@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from dagster_project.core.db import database_url, roles
+from dagster_project.core.db.locks import ERP_SCHEMA_LOCK
 from dagster_project.core.db.roles import TRANSFORM
 from dagster_project.core.db.server import EmbeddedServer, ServerError
 from dagster_project.core.erp.schema import SCHEMA_DDL
@@ -27,7 +28,6 @@ from dagster_project.core.settings import ErpSettings, Settings
 
 ERP_DATABASE = "erp"
 READER_ROLE = "erp_reader"
-LOCK_KEY = 7_300_101  # ensure_erp; the sink's lock is LOCK_KEY + 1
 READER_PASSWORD_FILE = "erp_reader.password"
 
 
@@ -57,7 +57,7 @@ def ensure_erp(settings: Settings) -> str:
         _create_database(_inventory_server_url(settings), ERP_DATABASE)
     url = erp_url(settings)
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        conn.execute("select pg_advisory_xact_lock(%s)", [ERP_SCHEMA_LOCK])
         conn.execute(SCHEMA_DDL)
         _grant_reader(conn, reader_password(settings))
     inventory = database_url(settings)
@@ -81,7 +81,7 @@ class _NotSetUp(RuntimeError):
 def _keep_schema(settings: Settings) -> None:
     """As the writer, which owns the schema: its idempotent DDL and the reader's grants."""
     with connect_erp(settings) as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        conn.execute("select pg_advisory_xact_lock(%s)", [ERP_SCHEMA_LOCK])
         ready = conn.execute(
             """
             select exists (select from pg_namespace
@@ -104,7 +104,7 @@ def set_up_erp(settings: Settings) -> None:
         raise ServerError("the embedded database has not been started: run `inventory db start`")
     _create_database(info.url("postgres"), ERP_DATABASE)
     with psycopg.connect(info.url(ERP_DATABASE), autocommit=True) as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        conn.execute("select pg_advisory_xact_lock(%s)", [ERP_SCHEMA_LOCK])
         roles.create_role(conn, TRANSFORM)
         _create_reader(conn, reader_password(settings))
         writer = sql.Identifier(TRANSFORM)

@@ -21,7 +21,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from dagster_project.core.db import connect
-from dagster_project.core.erp.database import LOCK_KEY, connect_erp
+from dagster_project.core.db.locks import ERP_SINK_LOCK
+from dagster_project.core.erp.database import connect_erp
 from dagster_project.core.erp.episodes import (
     ALERT_COLUMNS,
     Alert,
@@ -34,7 +35,6 @@ from dagster_project.core.erp.episodes import (
 from dagster_project.core.erp.health import HEALTH_KEYED, upsert_health
 from dagster_project.core.settings import Settings, get_settings
 
-SINK_LOCK_KEY = LOCK_KEY + 1
 MAX_ATTEMPTS = 5
 
 
@@ -170,7 +170,7 @@ def _apply(
     as_of: datetime | None,
 ) -> SyncResult:
     # two sinks never interleave; a concurrent one waits here and then plans against our rows
-    erp.execute("select pg_advisory_xact_lock(%s)", [SINK_LOCK_KEY])
+    erp.execute("select pg_advisory_xact_lock(%s)", [ERP_SINK_LOCK])
     if _is_behind(erp, ingest_seq, mz_timestamp):
         return SyncResult(0, 0, 0, ingest_seq, mz_timestamp, skipped=True)
     open_requests = {
