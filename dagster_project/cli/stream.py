@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dagster_project.cli.common import err, fail, ready_connection
-from dagster_project.core.settings import get_settings
+from dagster_project.core.settings import MaterializeSettings, get_settings
 from dagster_project.core.stream import StreamWorker, WorkerConfig
 from dagster_project.core.stream.worker import WorkerAlreadyRunning
 
@@ -59,7 +59,6 @@ def follow_materialize() -> None:
     """Materialize keeps the marts current itself; only the ERP feed needs a process. Not run by
     the tests: there is no Materialize server where they run."""
     import contextlib
-    import os
 
     import psycopg
 
@@ -68,13 +67,14 @@ def follow_materialize() -> None:
 
     settings = get_settings()
     ensure_erp(settings)
+    mz_settings = MaterializeSettings()
     mz = psycopg.connect(
-        host=os.environ.get("MZ_HOST", "127.0.0.1"),
-        port=int(os.environ.get("MZ_PORT", "6875")),
-        user=os.environ.get("MZ_USER", "materialize"),
-        password=os.environ.get("MZ_PASSWORD", ""),
-        dbname=os.environ.get("MZ_DATABASE", "materialize"),
-        sslmode=os.environ.get("MZ_SSLMODE", "disable"),
+        host=mz_settings.host,
+        port=mz_settings.port,
+        user=mz_settings.user,
+        password=mz_settings.password,
+        dbname=mz_settings.database,
+        sslmode=mz_settings.sslmode,
         autocommit=True,
     )
     err.print("following marts.reorder_alerts on Materialize into the ERP (Ctrl-C stops)")

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from dagster_project.cli.common import err, fail, ready_connection
-from dagster_project.core.settings import Settings, get_settings
+from dagster_project.core.settings import Settings, child_env, get_settings
 
 DAGSTER_YAML = """\
 # realtime-inventory: run and event storage in this folder (SQLite); no telemetry
@@ -34,7 +34,7 @@ def dagster_env(settings: Settings) -> dict[str, str]:
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
-    return {**os.environ, "DAGSTER_HOME": str(home), "INVENTORY_HOME": str(settings.state_dir)}
+    return {**child_env(settings), "DAGSTER_HOME": str(home)}
 
 
 def _executable(name: str) -> str:
@@ -50,12 +50,11 @@ def _executable(name: str) -> str:
 # when it stops, whichever process started them and whatever became of their parents.
 STARTED_BY = "INVENTORY_STARTED_BY"
 # On stop: this long for the processes to stop on Ctrl-C (the worker ends its step), then SIGTERM,
-# then SIGKILL at STOP_GRACE_SECONDS, so that all of it is gone within 10 s of Ctrl-C or SIGTERM
-# (a Python process with Dagster and dbt loaded takes a second or two more to exit). The code
-# servers wait up to 60 s for calls in flight, and a run the daemon launched is cut short: Dagster
-# marks it failed.
+# then SIGKILL at INVENTORY_STOP_GRACE_SECONDS, so that with its default all of it is gone within
+# 10 s of Ctrl-C or SIGTERM (a Python process with Dagster and dbt loaded takes a second or two
+# more to exit). The code servers wait up to 60 s for calls in flight, and a run the daemon
+# launched is cut short: Dagster marks it failed.
 INTERRUPT_SECONDS = 2.0
-STOP_GRACE_SECONDS = float(os.environ.get("INVENTORY_STOP_GRACE_SECONDS", "4"))
 
 
 def _proc_state(pid: int) -> str | None:
@@ -129,15 +128,16 @@ class Supervisor:
         return all(p.poll() is None for p in self.processes)
 
     def stop(self) -> None:
-        """Stop all of it within STOP_GRACE_SECONDS: the direct children with SIGINT (as Ctrl-C
-        would) and the worker the sensor started with SIGTERM (it ends its step); then SIGTERM to
-        whatever still carries this supervisor's token (code servers waiting on a call, runs);
-        then SIGKILL."""
+        """Stop all of it within INVENTORY_STOP_GRACE_SECONDS: the direct children with SIGINT (as
+        Ctrl-C would) and the worker the sensor started with SIGTERM (it ends its step); then
+        SIGTERM to whatever still carries this supervisor's token (code servers waiting on a call,
+        runs); then SIGKILL."""
         with contextlib.suppress(ValueError):  # signals can only be set in the main thread
             # a second Ctrl-C or SIGTERM must not cut the stopping short
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_IGN)
         started = time.monotonic()
+        grace = self.settings.stop_grace_seconds
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
@@ -149,10 +149,10 @@ class Supervisor:
         stop_started_worker(self.settings, wait=False)
         for pid in self._left():
             _signal(pid, signal.SIGTERM)
-        while self._left() and time.monotonic() < started + STOP_GRACE_SECONDS:
+        while self._left() and time.monotonic() < started + grace:
             time.sleep(0.2)
         for pid in self._left():
-            err.print(f"still running after {STOP_GRACE_SECONDS:g} s, killed: {_describe(pid)}")
+            err.print(f"still running after {grace:g} s, killed: {_describe(pid)}")
             _signal(pid, signal.SIGKILL)
         for process in self.processes:
             process.wait()
@@ -212,7 +212,7 @@ def stop_started_worker(settings: Settings, wait: bool = True) -> None:
     if _proc_state(pid) in (None, "Z") or not _is_stream_worker(pid):
         return
     _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    deadline = time.monotonic() + settings.stop_grace_seconds
     while wait and _proc_state(pid) not in (None, "Z"):
         if time.monotonic() > deadline:
             _signal(pid, signal.SIGKILL)

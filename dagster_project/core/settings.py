@@ -1,10 +1,21 @@
-"""Where the platform keeps its state and which database it talks to, read from the environment."""
+"""Every setting read from the environment, with its type, default and meaning: the platform's
+(`INVENTORY_*`), the ERP database's (`ERP_*`) and Materialize's (`MZ_*`, the dbt profile's
+names). A value that does not parse fails at once with pydantic's message naming the field.
+The README's configuration table is these fields (tests/test_settings.py keeps it so).
+
+Variables the platform sets for the processes it starts are not settings; each is named once:
+dbt's profile (`INVENTORY_PG_*`, `DBT_*`: core/inventory/refresh.py `dbt_env`), the resolved
+state folder (`child_env` below), `XDG_RUNTIME_DIR` and `TMPDIR` (`prepare_state_dir` below),
+`DAGSTER_HOME` and `INVENTORY_STARTED_BY` (cli/ui.py), `INVENTORY_REFRESH_LEASE`
+(core/db/locks.py `LEASE_ENV`).
+"""
 
 from __future__ import annotations
 
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,13 +29,62 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INVENTORY_", extra="ignore")
 
-    home: Path = Field(default=PROJECT_ROOT / ".inventory", description="state folder")
+    home: Path = Field(
+        default=PROJECT_ROOT / ".inventory",
+        description="state folder: database, simulated data, scratch files",
+        json_schema_extra={"shown_default": "`.inventory` beside `dbt_project/`"},
+    )
     database_url: str | None = Field(
-        default=None, description="an existing Postgres; unset = the embedded server"
+        default=None,
+        description="use this PostgreSQL (16 or newer) instead of the embedded one",
+        repr=False,  # a URL may carry a password
     )
     # not INVENTORY_PG_PORT: that one is the dbt profile's, set in every process that runs dbt
     server_port: int | None = Field(
-        default=None, description="TCP port of the embedded server (first start only)"
+        default=None,
+        ge=1,
+        le=65535,
+        description="TCP port of the embedded server, chosen at its first start",
+        json_schema_extra={"shown_default": "a free port"},
+    )
+    stream_autostart: bool = Field(
+        default=True, description="`false`: the sensor watches the worker but does not start it"
+    )
+    stream_stale_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="no heartbeat for this long = the worker is down (alert, restart)",
+    )
+    stream_start_grace_seconds: float = Field(
+        default=120,
+        ge=0,
+        description=(
+            'a worker the sensor started (or that nobody watched) gets this long before "down"'
+        ),
+    )
+    stream_behind_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="the oldest event not yet in the stored state is this old = behind (alert)",
+    )
+    stream_observe_seconds: float = Field(
+        default=60, ge=0, description="at most one progress observation per mart this often"
+    )
+    stop_grace_seconds: float = Field(
+        default=4,
+        gt=0,
+        description="on Ctrl-C, what `demo` and `ui` started gets this long before SIGKILL",
+    )
+    # cron strings are checked by Dagster when it defines the schedule, naming the schedule
+    validation_cron: str = Field(
+        default="30 2 * * *", description="when the nightly full validation runs (UTC)"
+    )
+    reconcile_cron: str = Field(
+        default="0 6 * * *", description="when the counts are reconciled (UTC)"
+    )
+    sink_crash_at: Literal["before_erp_commit", "after_erp_commit"] | None = Field(
+        default=None,
+        description="tests only: the ERP sink dies at this point of its pass, as if killed",
     )
 
     @cached_property
@@ -80,3 +140,43 @@ def prepare_state_dir(settings: Settings) -> None:
 
 def get_settings() -> Settings:
     return Settings()
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """This process's environment for a platform process it starts, with the state folder as
+    resolved here: a relative INVENTORY_HOME would name another folder in another directory."""
+    return {**os.environ, "INVENTORY_HOME": str(settings.state_dir)}
+
+
+class ErpSettings(BaseSettings):
+    """Where the ERP database is and how its reader logs in."""
+
+    model_config = SettingsConfigDict(env_prefix="ERP_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="an external ERP database instead of `erp` on the same server",
+        repr=False,
+    )
+    reader_password: str | None = Field(
+        default=None,
+        description="the `erp_reader` role's password",
+        json_schema_extra={"shown_default": "generated"},
+        repr=False,
+    )
+
+
+class MaterializeSettings(BaseSettings):
+    """How `inventory stream --engine materialize` reaches Materialize: the names and defaults of
+    the dbt profile's `materialize` output (dbt_project/profiles.yml)."""
+
+    model_config = SettingsConfigDict(env_prefix="MZ_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Materialize's host")
+    port: int = Field(default=6875, ge=1, le=65535, description="Materialize's SQL port")
+    user: str = Field(default="materialize", description="the user dbt and the ERP feed log in as")
+    password: str = Field(default="", description="that user's password", repr=False)
+    database: str = Field(default="materialize", description="the database the marts are in")
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = Field(
+        default="disable", description="libpq's sslmode for the connection"
+    )

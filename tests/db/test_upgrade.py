@@ -1,6 +1,7 @@
 """A state folder and database left by the version before the roles: the next `inventory db start`
-closes the folder and its secrets, admits plain dbt as inventory_transform, and hands the dbt
-schemas and the ERP feed to the role that writes them."""
+closes the folder and its secrets, admits plain dbt as inventory_transform, hands the dbt
+schemas and the ERP feed to the role that writes them, and records the ERP's tables, made by DDL
+at every start back then, as its first migration."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import stat
 
 import psycopg
 
+from dagster_project.core.db.migrate import ERP, available
 from tests.conftest import run_cli
 
 OLD_PEER_RULE = "local all postgres peer map=realtime_inventory"
@@ -22,7 +24,7 @@ def test_the_next_start_tightens_what_an_older_version_left(tmp_path):
         server = json.loads((home / "server.json").read_text())
         admin = f"postgresql://postgres:{server['password']}@127.0.0.1:{server['port']}"
         # what the older version left: world-readable folder and secrets, the superuser's peer
-        # rule alone, dbt schemas and the ERP feed owned by the superuser
+        # rule alone, dbt schemas and the ERP feed owned by the superuser, no ERP migrations
         home.chmod(0o755)
         (home / "server.json").chmod(0o644)
         (home / "inventory_transform.password").chmod(0o644)
@@ -36,8 +38,10 @@ def test_the_next_start_tightens_what_an_older_version_left(tmp_path):
             conn.execute("create table marts.old_mart (x int)")
             conn.execute("alter event trigger hand_over_dbt_objects enable")
         with psycopg.connect(f"{admin}/erp", autocommit=True) as conn:
+            conn.execute("drop table erp.schema_migrations")
             conn.execute("alter schema erp owner to postgres")
             conn.execute("alter table erp.sink_progress owner to postgres")
+            conn.execute("insert into erp.sink_progress (ingest_seq) values (7)")
 
         again = run_cli("db", "start", env=env)
 
@@ -62,7 +66,11 @@ def test_the_next_start_tightens_what_an_older_version_left(tmp_path):
                 " where oid = 'erp.sink_progress'::regclass) from pg_namespace"
                 " where nspname = 'erp'"
             ).fetchone()
+            versions = conn.execute("select version from erp.schema_migrations").fetchall()
+            kept = conn.execute("select ingest_seq from erp.sink_progress").fetchall()
         assert owners == ("inventory_transform", "inventory_transform")
+        assert [v for (v,) in versions] == [m.version for m in available(ERP)]
+        assert kept == [(7,)]
         # the running server took the new peer rule: the socket admits inventory_transform
         with psycopg.connect(
             host=str(home / "socket"), port=server["port"], dbname="inventory",

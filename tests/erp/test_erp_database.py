@@ -1,4 +1,5 @@
-"""The erp database: idempotent creation, an external URL, and a reader that sees only the ERP."""
+"""The erp database: created by its migrations, an external URL, and a reader that sees only the
+ERP's tables."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from dagster_project.core.db.migrate import ERP, available
 from dagster_project.core.db.server import EmbeddedServer
 from dagster_project.core.erp import ensure_erp, erp_url, reader_url
 from dagster_project.core.erp.database import READER_PASSWORD_FILE
@@ -22,6 +24,36 @@ ERP_TABLES = (
 
 def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def recorded(conn: psycopg.Connection) -> list[int]:
+    return [v for (v,) in conn.execute("select version from erp.schema_migrations order by 1")]
+
+
+def test_the_erp_tables_come_from_its_migrations_applied_once(erp, settings):
+    every = [m.version for m in available(ERP)]
+    assert recorded(erp) == every
+    ensure_erp(settings)
+    assert recorded(erp) == every
+    tables = {t for (t,) in erp.execute("select tablename from pg_tables where schemaname = 'erp'")}
+    assert tables == {*ERP_TABLES, "schema_migrations"}
+
+
+def test_an_erp_database_made_before_its_migrations_takes_them_as_applied(erp, settings):
+    # what an older version left: the tables (it ran their DDL at every start), no record of it
+    erp.execute("insert into erp.sink_progress (ingest_seq) values (7)")
+    erp.execute("drop table erp.schema_migrations")
+
+    ensure_erp(settings)
+
+    assert recorded(erp) == [m.version for m in available(ERP)]
+    assert erp.execute("select ingest_seq from erp.sink_progress").fetchone() == (7,)
+
+
+def test_an_erp_migration_changed_after_it_was_applied_is_refused(erp, settings):
+    erp.execute("update erp.schema_migrations set checksum = 'edited' where version = 1")
+    with pytest.raises(RuntimeError, match="was changed after it was applied"):
+        ensure_erp(settings)
 
 
 def test_ensure_erp_is_idempotent(erp, settings):
@@ -40,6 +72,8 @@ def test_the_reader_selects_the_erp_tables_and_writes_nothing(erp, settings):
             reader.execute("insert into erp.sink_progress (ingest_seq) values (1)")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute("create table public.mine (x int)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("select * from erp.schema_migrations")
     password_file = settings.state_dir / READER_PASSWORD_FILE
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
 
@@ -82,6 +116,8 @@ def test_an_external_erp_database(reset_erp, settings, monkeypatch):
     monkeypatch.setenv("ERP_DATABASE_URL", external)
     try:
         assert ensure_erp(settings) == external == erp_url(settings)
+        with psycopg.connect(external) as conn:
+            assert recorded(conn) == [m.version for m in available(ERP)]
         with psycopg.connect(reader_url(settings)) as reader:
             assert reader.info.dbname == "erp_elsewhere"
             assert reader.execute("select count(*) from erp.sink_progress").fetchone() == (0,)

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from dagster_project.core.erp import sync_once
-from dagster_project.core.erp.sink import CRASH_ENV, apply_snapshot, read_inventory
+from dagster_project.core.erp.sink import apply_snapshot, read_inventory
 from dagster_project.core.inventory.refresh import refresh
 
 from .inventory import AS_OF, ingest_wms, load_params, wms
@@ -35,7 +35,7 @@ def s1_below(conn, settings, tmp_path) -> psycopg.Connection:
 
 def sync_in_child(crash_at: str) -> subprocess.CompletedProcess:
     """A sink in its own process (with this session's INVENTORY_HOME), killed at `crash_at`."""
-    env = {**os.environ, CRASH_ENV: crash_at}
+    env = {**os.environ, "INVENTORY_SINK_CRASH_AT": crash_at}
     return subprocess.run(
         [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120
     )

@@ -11,7 +11,7 @@ import time
 import orjson
 import pytest
 
-from dagster_project.core.ingest.batch import INGEST_LOCK
+from dagster_project.core.db.locks import INGEST_LOCK
 
 EVENTS = 400_000
 

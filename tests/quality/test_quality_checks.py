@@ -125,9 +125,6 @@ def rows_text(evaluation: dg.AssetCheckEvaluation) -> str:
 ALL_CHECKS = {
     ("marts/inventory_position", "on_hand_is_never_negative"),
     ("marts/inventory_position", "held_and_reserved_never_exceed_on_hand"),
-    ("marts/inventory_position", "keys_are_unique_and_not_null"),
-    ("marts/inventory_health", "keys_are_unique_and_not_null"),
-    ("marts/reorder_alerts", "keys_are_unique_and_not_null"),
     ("marts/movement_anomalies", "no_movement_spikes_in_last_day"),
     ("landing/wms_events", "no_unknown_skus"),
     ("landing/wms_events", "wms_events_is_fresh"),
@@ -224,9 +221,13 @@ def test_a_source_older_than_the_limit_or_empty_is_not_fresh(
     assert relaxed["landing/wms_events", "wms_events_is_fresh"].passed
 
 
-def test_a_repeated_key_fails_with_error_and_blocks_what_reads_the_mart(
+@pytest.mark.slow
+def test_a_repeated_key_fails_dbts_key_test_an_error_that_blocks_what_reads_the_mart(
     plant: Plant, conn: psycopg.Connection
 ):
+    """Keys are dbt's to test (not_null, unique_key_columns): no suite here repeats them."""
+    from dagster_project.definitions import defs
+
     plant()
     # the mart as a broken model would publish it: both positions (S1@L1, S2@L2) twice
     conn.execute("alter view marts.inventory_health rename to inventory_health_once")
@@ -234,27 +235,18 @@ def test_a_repeated_key_fails_with_error_and_blocks_what_reads_the_mart(
         "create view marts.inventory_health as select * from marts.inventory_health_once"
         " union all select * from marts.inventory_health_once"
     )
-    health = dg.AssetKey(["marts", "inventory_health"])
-    erp_feed_ran = []
-
-    @dg.asset(key=health)
-    def inventory_health_stand_in() -> None:
-        """Stands in for the dbt model, so its checks run in the same run as the asset."""
-
-    @dg.asset(deps=[health])
-    def erp_feed() -> None:
-        erp_feed_ran.append(True)
-
-    defs = dg.Definitions(
-        assets=[inventory_health_stand_in, erp_feed],
-        asset_checks=[c for c in quality_checks if health in {s.asset_key for s in c.check_specs}],
-        resources={"inventory_db": InventoryDatabase()},
+    key = dg.AssetCheckKey(
+        dg.AssetKey(["marts", "inventory_health"]),
+        "unique_key_columns_inventory_health_sku_id__location_id",
     )
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(raise_on_error=False)
+    job = dg.define_asset_job("key_check_job", selection=dg.AssetSelection.checks(key))
+    loaded = dg.Definitions.merge(defs(), dg.Definitions(jobs=[job]))
+
+    result = loaded.resolve_job_def("key_check_job").execute_in_process(raise_on_error=False)
+
     [evaluation] = result.get_asset_check_evaluations()
-    assert evaluation.check_name == "keys_are_unique_and_not_null"
+    assert evaluation.asset_check_key == key
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
-    assert evaluation.metadata["unexpected_count"].value == 4  # 2 keys x 2 rows, none null
-    assert "| (sku_id, location_id) is unique | S1 | L1 |" in rows_text(evaluation)
-    assert erp_feed_ran == []  # the blocking check stopped what reads the mart
+    assert evaluation.metadata["dagster_dbt/failed_row_count"].value == 2  # 2 keys, twice each
+    assert loaded.resolve_asset_graph().get_check_spec(key).blocking

@@ -12,8 +12,30 @@ from dagster_project.core.settings import Settings
 SUITES = sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
 
 
-def test_there_is_a_suite_per_check():
-    assert len(SUITES) == 10
+# what dbt's data tests (not_null, unique, unique_key_columns) check on every mart key
+KEY_EXPECTATIONS = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+    "expect_select_column_values_to_be_unique_within_record",
+}
+
+
+def test_there_is_a_check_per_suite_and_a_suite_per_check():
+    from dagster_project.defs.quality.checks import quality_checks
+
+    checked = [spec.name for check in quality_checks for spec in check.check_specs]
+    assert sorted(checked) == SUITES
+
+
+def test_no_suite_repeats_a_key_test_of_dbts():
+    repeated = {
+        (name, e["type"])
+        for name in SUITES
+        for e in read_suite_json(name)["expectations"]
+        if e["type"] in KEY_EXPECTATIONS
+    }
+    assert repeated == set()
 
 
 @pytest.mark.parametrize("name", SUITES)

@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 from dagster_project.core.db import roles
-from dagster_project.core.db.migrate import LOCK_KEY as MIGRATION_LOCK
+from dagster_project.core.db.locks import MIGRATION_LOCK
 from dagster_project.core.db.migrate import migrate
 from dagster_project.core.db.roles import SUPERUSER, TRANSFORM
 from dagster_project.core.db.server import EmbeddedServer, ServerError

@@ -1,5 +1,11 @@
-"""Who may write what, across processes on the platform database: advisory locks and the
-refresh lease (migrations/0007_state_writers.sql)."""
+"""Who may write what, across processes: every advisory lock key the platform takes, and the
+refresh lease (migrations/0007_state_writers.sql).
+
+A key is taken in Python, or in SQL that migrations already applied carry as a literal: those
+are checksummed and never edited, so the SQL's numbers are kept here and
+tests/db/test_locks.py checks that every number the SQL takes is one of these keys. All keys
+are distinct, though the ERP's are taken in another database.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,35 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dagster_project.core.db.connection import connect
 from dagster_project.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# -- the platform database
+# Migrations, and the starters' writes to the role catalog (connection.ensure_database): one at
+# a time, concurrent catalog updates fail the second writer.
+MIGRATION_LOCK = 7_300_001
+# One ingest at a time keeps ingest_seq in commit order; the nightly validation takes it too.
+INGEST_LOCK = 7_300_002
 # One stream worker per database: two would race each other for the same ticks.
 STREAM_LOCK = 7_300_004
+# In SQL, ops.swap_in (migration 0007): one swap at a time, or two swaps locking views they share
+# would deadlock each other.
+SWAP_LOCK = 7_300_005
+# Also in SQL, reconciliation.open_decisions and close_decision (migrations 0006 and 0008, whose
+# comments call it counts.py's LOCK_KEY): one decider at a time, so their order check holds.
+DECISION_LOCK = 7_300_201
+# One delivery of approved adjustments to the ERP at a time (reconciliation/erp.py).
+ADJUSTMENT_DELIVERY_LOCK = 7_300_202
 
-# The environment variable through which a platform process tells the dbt it starts (in-process
-# or as a subprocess, as Dagster does) that it holds the refresh lease for it.
+# -- the ERP database
+# Its migrations and the reader's grants (erp/database.py).
+ERP_SCHEMA_LOCK = 7_300_101
+# Two sinks never interleave: a second one waits, then plans against the first one's rows.
+ERP_SINK_LOCK = 7_300_102
+
+# Set, not read, for dbt: through it a platform process tells the dbt it starts (in-process or as
+# a subprocess, as Dagster does) that it holds the refresh lease for it.
 LEASE_ENV = "INVENTORY_REFRESH_LEASE"
 
 # The lease this process holds, if any: a refresh inside a block that holds it (the worker's
@@ -38,6 +63,9 @@ def advisory_lock(settings: Settings, key: int, *, wait: bool = True) -> Iterato
     With wait=False a lock held elsewhere yields False at once instead of blocking. The lock goes
     with the connection, so a process killed inside the block releases it too.
     """
+    # on use: connection.py imports this module's keys
+    from dagster_project.core.db.connection import connect
+
     conn = connect(settings)
     try:
         if wait:
@@ -48,6 +76,11 @@ def advisory_lock(settings: Settings, key: int, *, wait: bool = True) -> Iterato
         yield taken
     finally:
         conn.close()
+
+
+def held_lease() -> str | None:
+    """The holder name of the refresh lease this process holds, if it holds it."""
+    return _held
 
 
 def lease_holder_name(role: str) -> str:
@@ -75,6 +108,8 @@ def refresh_lease(
     if _held is not None:
         yield True
         return
+    from dagster_project.core.db.connection import connect
+
     holder = lease_holder_name(role)
     conn = connect(settings)
     told = False

@@ -1,5 +1,6 @@
 """Where the ERP database is and who may read it: `ERP_DATABASE_URL`, else a database `erp` beside
-the inventory database; `ensure_erp` creates it, its tables and the least-privilege `erp_reader`.
+the inventory database; `ensure_erp` creates it, applies its migrations (erp/migrations, by the
+runner of db/migrate.py) and creates the least-privilege `erp_reader`.
 
 On the embedded server the sink writes as inventory_transform, which owns the `erp` schema (the
 feed is derived from the marts, like everything that role keeps; the worker that syncs it holds
@@ -18,32 +19,17 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dagster_project.core.db import database_url, roles
+from dagster_project.core.db.locks import ERP_SCHEMA_LOCK
+from dagster_project.core.db.migrate import ERP, apply_migrations
 from dagster_project.core.db.roles import TRANSFORM
 from dagster_project.core.db.server import EmbeddedServer, ServerError
-from dagster_project.core.erp.schema import SCHEMA_DDL
-from dagster_project.core.settings import Settings
+from dagster_project.core.settings import ErpSettings, Settings
 
 ERP_DATABASE = "erp"
 READER_ROLE = "erp_reader"
-LOCK_KEY = 7_300_101  # ensure_erp; the sink's lock is LOCK_KEY + 1
 READER_PASSWORD_FILE = "erp_reader.password"
-
-
-class ErpSettings(BaseSettings):
-    """The ERP side's own environment, apart from Settings (which is `INVENTORY_*`)."""
-
-    model_config = SettingsConfigDict(env_prefix="ERP_", extra="ignore")
-
-    database_url: str | None = Field(
-        default=None, description="an existing ERP Postgres; unset = database erp beside inventory"
-    )
-    reader_password: str | None = Field(
-        default=None, description="password of erp_reader; unset = generated once, kept 0600"
-    )
 
 
 def erp_url(settings: Settings) -> str:
@@ -60,8 +46,8 @@ def connect_erp(settings: Settings) -> psycopg.Connection:
 
 
 def ensure_erp(settings: Settings) -> str:
-    """Create the ERP database (when it is ours), its tables and the reader; safe to re-run and
-    to run concurrently. Return the ERP URL."""
+    """Create the ERP database (when it is ours), migrate it and create the reader; safe to
+    re-run and to run concurrently. Return the ERP URL."""
     if settings.uses_embedded and not ErpSettings().database_url:
         try:
             _keep_schema(settings)
@@ -72,8 +58,8 @@ def ensure_erp(settings: Settings) -> str:
         _create_database(_inventory_server_url(settings), ERP_DATABASE)
     url = erp_url(settings)
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        conn.execute(SCHEMA_DDL)
+        conn.execute("select pg_advisory_xact_lock(%s)", [ERP_SCHEMA_LOCK])
+        apply_migrations(conn, ERP)
         _grant_reader(conn, reader_password(settings))
     inventory = database_url(settings)
     if _same_server(url, inventory):
@@ -94,9 +80,9 @@ class _NotSetUp(RuntimeError):
 
 
 def _keep_schema(settings: Settings) -> None:
-    """As the writer, which owns the schema: its idempotent DDL and the reader's grants."""
+    """As the writer, which owns the schema: its migrations and the reader's grants."""
     with connect_erp(settings) as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        conn.execute("select pg_advisory_xact_lock(%s)", [ERP_SCHEMA_LOCK])
         ready = conn.execute(
             """
             select exists (select from pg_namespace
@@ -107,7 +93,7 @@ def _keep_schema(settings: Settings) -> None:
         ).fetchone()[0]
         if not ready:
             raise _NotSetUp
-        conn.execute(SCHEMA_DDL)
+        apply_migrations(conn, ERP)
         _grant_reader_tables(conn)
 
 
@@ -119,7 +105,7 @@ def set_up_erp(settings: Settings) -> None:
         raise ServerError("the embedded database has not been started: run `inventory db start`")
     _create_database(info.url("postgres"), ERP_DATABASE)
     with psycopg.connect(info.url(ERP_DATABASE), autocommit=True) as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        conn.execute("select pg_advisory_xact_lock(%s)", [ERP_SCHEMA_LOCK])
         roles.create_role(conn, TRANSFORM)
         _create_reader(conn, reader_password(settings))
         writer = sql.Identifier(TRANSFORM)
@@ -152,7 +138,7 @@ def set_up_erp(settings: Settings) -> None:
                 )
             )
         conn.execute(sql.SQL("set local role {}").format(writer))
-        conn.execute(SCHEMA_DDL)
+        apply_migrations(conn, ERP)
         _grant_reader_tables(conn)
     with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
         roles.lock_down_server(conn, (ERP_DATABASE,))
@@ -217,6 +203,8 @@ def _grant_reader_tables(conn: psycopg.Connection) -> None:
         "grant select on all tables in schema erp to erp_reader",
         # tables added to the schema later are readable too, and only readable
         "alter default privileges in schema erp grant select on tables to erp_reader",
+        # the migrations' record is the platform's, not a table of the ERP's
+        "revoke all on erp.schema_migrations from erp_reader",
     ):
         conn.execute(statement)
 

@@ -21,7 +21,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from dagster_project.core.db import connect
-from dagster_project.core.erp.database import LOCK_KEY, connect_erp
+from dagster_project.core.db.locks import ERP_SINK_LOCK
+from dagster_project.core.erp.database import connect_erp
 from dagster_project.core.erp.episodes import (
     ALERT_COLUMNS,
     Alert,
@@ -32,11 +33,8 @@ from dagster_project.core.erp.episodes import (
     plan,
 )
 from dagster_project.core.erp.health import HEALTH_KEYED, upsert_health
-from dagster_project.core.settings import Settings
+from dagster_project.core.settings import Settings, get_settings
 
-SINK_LOCK_KEY = LOCK_KEY + 1
-# A test kills the sink at one of these points: "before_erp_commit" or "after_erp_commit".
-CRASH_ENV = "INVENTORY_SINK_CRASH_AT"
 MAX_ATTEMPTS = 5
 
 
@@ -172,7 +170,7 @@ def _apply(
     as_of: datetime | None,
 ) -> SyncResult:
     # two sinks never interleave; a concurrent one waits here and then plans against our rows
-    erp.execute("select pg_advisory_xact_lock(%s)", [SINK_LOCK_KEY])
+    erp.execute("select pg_advisory_xact_lock(%s)", [ERP_SINK_LOCK])
     if _is_behind(erp, ingest_seq, mz_timestamp):
         return SyncResult(0, 0, 0, ingest_seq, mz_timestamp, skipped=True)
     open_requests = {
@@ -239,5 +237,5 @@ def _columns(names: Sequence[str]) -> sql.Composable:
 
 def _crash_point(name: str) -> None:
     """Die here, as a kill -9 would, when the test asks for it: no cleanup, no rollback by us."""
-    if os.environ.get(CRASH_ENV) == name:
+    if get_settings().sink_crash_at == name:
         os._exit(137)

@@ -10,10 +10,9 @@ import psycopg
 from psycopg import Copy
 from psycopg.errors import StatementTooComplex
 
+from dagster_project.core.db.locks import INGEST_LOCK
 from dagster_project.core.ingest import statements
 from dagster_project.core.ingest.sources import Source
-
-INGEST_LOCK = 7_300_002  # one writer at a time keeps ingest_seq in commit order
 
 COPY_LINES = "copy _in (raw) from stdin"
 COPY_RECORDS = "copy _in (line_no, raw, payload, pre_error) from stdin"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from dagster_project.core.db import connect, database_url
-from dagster_project.core.db.locks import LEASE_ENV, RefreshBusy, refresh_lease
+from dagster_project.core.db.locks import RefreshBusy, held_lease, refresh_lease
 from dagster_project.core.db.roles import TRANSFORM
 from dagster_project.core.settings import PROJECT_ROOT, Settings
 
@@ -115,7 +115,7 @@ def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[
     with connect(settings) as conn:
         requested = conn.execute(
             "update ops.refresh_lease set requested_as_of = %s where holder = %s",
-            [as_of, os.environ[LEASE_ENV]],
+            [as_of, held_lease()],
         )
         if requested.rowcount != 1:
             raise DbtError("the refresh lease was lost before the run started")

@@ -20,12 +20,12 @@ import psycopg
 from psycopg.rows import dict_row
 
 from dagster_project.core.db import connect
+from dagster_project.core.db.locks import DECISION_LOCK
 from dagster_project.core.ingest import ingest_records
 from dagster_project.core.inventory.refresh import run_dbt
 from dagster_project.core.settings import Settings
 
 AUTO = "auto"  # decided_by of the reconciliation's own decisions
-LOCK_KEY = 7_300_201  # one decider at a time; deliver_to_erp takes LOCK_KEY + 1
 EVENT_PREFIX = "count-adjust:"
 
 VARIANCE_COLUMNS = """
@@ -172,7 +172,7 @@ def reconcile(settings: Settings) -> ReconcileResult:
         while True:
             round_started = time.perf_counter()
             with conn.transaction():
-                conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                conn.execute("select pg_advisory_xact_lock(%s)", [DECISION_LOCK])
                 conn.execute("set local timezone = 'UTC'")
                 # the previous round appended thousands of decisions: plan with them counted
                 conn.execute("analyze reconciliation.decisions")
@@ -242,7 +242,7 @@ def _close(settings: Settings, count_id: str, decision: str, by: str, reason: st
     with connect(settings) as conn:
         ensure_views(settings, conn)
         with conn.transaction():
-            conn.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            conn.execute("select pg_advisory_xact_lock(%s)", [DECISION_LOCK])
             conn.execute("set local timezone = 'UTC'")
             states = [
                 row[0]

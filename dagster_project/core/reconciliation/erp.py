@@ -8,8 +8,9 @@ again, and the ERP's unique count_id turns the repeat into nothing.
 from __future__ import annotations
 
 from dagster_project.core.db import connect
+from dagster_project.core.db.locks import ADJUSTMENT_DELIVERY_LOCK
 from dagster_project.core.erp import connect_erp, ensure_erp
-from dagster_project.core.reconciliation.counts import AUTO, LOCK_KEY
+from dagster_project.core.reconciliation.counts import AUTO
 from dagster_project.core.settings import Settings
 
 POSTED_SINCE = """
@@ -38,7 +39,7 @@ on conflict (count_id) do nothing
 def deliver_to_erp(settings: Settings) -> int:
     """Send the posted adjustments the ERP has not been sent yet; return how many rows it took."""
     with connect(settings) as conn:
-        conn.execute("select pg_advisory_lock(%s)", [LOCK_KEY + 1])
+        conn.execute("select pg_advisory_lock(%s)", [ADJUSTMENT_DELIVERY_LOCK])
         rows = conn.execute(POSTED_SINCE, [AUTO]).fetchall()
         if not rows:
             return 0

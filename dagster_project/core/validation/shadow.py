@@ -20,8 +20,7 @@ import psycopg
 from psycopg import sql
 
 from dagster_project.core.db import connect
-from dagster_project.core.db.locks import advisory_lock, refresh_lease
-from dagster_project.core.ingest.batch import INGEST_LOCK
+from dagster_project.core.db.locks import INGEST_LOCK, advisory_lock, refresh_lease
 from dagster_project.core.inventory.refresh import refresh, run_dbt
 from dagster_project.core.settings import Settings
 

@@ -1,7 +1,8 @@
-"""Asset checks on the marts and landing tables, one stored GE suite each.
+"""Asset checks on the marts and landing tables, one stored GE suite each: stock anomalies,
+spikes, staleness and unknown SKUs, warnings for a planner to review.
 
-Null or repeated keys are errors that block what reads the mart (the ERP sink); stock anomalies,
-spikes, staleness and unknown SKUs are warnings for a planner to review.
+What dbt's data tests check is not repeated here: a null or repeated key is dbt's `not_null` and
+`unique_key_columns` on the mart, an error that blocks what reads it (the ERP sink).
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ def _received_after(db: InventoryDatabase) -> dict[str, Any]:
     return {"received_after": datetime.now(UTC) - timedelta(minutes=db.freshness_max_age_minutes)}
 
 
-def check_result(
-    outcome: CheckOutcome, severity: dg.AssetCheckSeverity, extra: dict[str, Any] | None = None
-) -> dg.AssetCheckResult:
+def check_result(outcome: CheckOutcome, extra: dict[str, Any] | None = None) -> dg.AssetCheckResult:
     metadata: dict[str, Any] = {
         "suite": outcome.suite,
         "table": outcome.table,
@@ -38,26 +37,21 @@ def check_result(
     }
     if not outcome.passed:
         metadata["offending_rows"] = dg.MetadataValue.md(outcome.rows_markdown())
-    return dg.AssetCheckResult(passed=outcome.passed, severity=severity, metadata=metadata)
+    return dg.AssetCheckResult(
+        passed=outcome.passed, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
+    )
 
 
 def suite_check(
-    asset: dg.AssetKey,
-    suite: str,
-    name: str | None = None,
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.WARN,
-    parameters: Parameters = _no_parameters,
+    asset: dg.AssetKey, suite: str, parameters: Parameters = _no_parameters
 ) -> dg.AssetChecksDefinition:
-    # an ERROR check blocks the asset's downstream; a WARN check only reports
-    blocking = severity == dg.AssetCheckSeverity.ERROR
+    """A check named as its suite; it reports and does not block what reads the asset."""
 
-    @dg.asset_check(
-        asset=asset, name=name or suite, blocking=blocking, description=suite_notes(suite)
-    )
+    @dg.asset_check(asset=asset, name=suite, description=suite_notes(suite))
     def _check(inventory_db: InventoryDatabase) -> dg.AssetCheckResult:
         values = parameters(inventory_db)
         outcome = run_suite(inventory_db.settings(), suite, values)
-        return check_result(outcome, severity, _limits(values))
+        return check_result(outcome, _limits(values))
 
     return _check
 
@@ -86,15 +80,6 @@ def _checks() -> list[dg.AssetChecksDefinition]:
     for source in ("wms_events", "mes_events", "order_lines"):
         checks.append(
             suite_check(landing(source), f"{source}_is_fresh", parameters=_received_after)
-        )
-    for name in ("inventory_position", "inventory_health", "reorder_alerts"):
-        checks.append(
-            suite_check(
-                mart(name),
-                f"{name}_keys_are_unique_and_not_null",
-                "keys_are_unique_and_not_null",
-                severity=dg.AssetCheckSeverity.ERROR,
-            )
         )
     return checks
 

@@ -1,9 +1,8 @@
 """When the counts are reconciled: INVENTORY_RECONCILE_CRON, default daily at 06:00 UTC."""
 
-import os
-
 import dagster as dg
 
+from dagster_project.core.settings import get_settings
 from dagster_project.defs.reconciliation.assets import COUNT_RECONCILIATION
 from dagster_project.defs.reconciliation.checks import reconciliation_checks
 
@@ -17,7 +16,7 @@ count_reconciliation_job = dg.define_asset_job(
 count_reconciliation_schedule = dg.ScheduleDefinition(
     name="count_reconciliation_schedule",
     job=count_reconciliation_job,
-    cron_schedule=os.environ.get("INVENTORY_RECONCILE_CRON", "0 6 * * *"),
+    cron_schedule=get_settings().reconcile_cron,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -4,7 +4,6 @@ keeps current, and raise an alert when it falls behind."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ import dagster as dg
 
 from dagster_project.core.alerts import raise_alert
 from dagster_project.core.db import connect
-from dagster_project.core.settings import get_settings
+from dagster_project.core.settings import child_env, get_settings
 from dagster_project.core.stream import committed_seq, read_progress
 
 # The marts whose stored state the worker refreshes, and the ERP tables it feeds.
@@ -32,17 +31,18 @@ KEPT_CURRENT = [
     )
 ] + [dg.AssetKey(["erp", "replenishment_requests"]), dg.AssetKey(["erp", "inventory_health_live"])]
 
-STALE_AFTER_SECONDS = float(os.environ.get("INVENTORY_STREAM_STALE_SECONDS", "30"))
+_settings = get_settings()
+STALE_AFTER_SECONDS = _settings.stream_stale_seconds
 # How long a worker may take to write its first heartbeat once the sensor has started it (or,
-# with INVENTORY_STREAM_AUTOSTART=0, once the sensor has started watching): the imports and
+# with INVENTORY_STREAM_AUTOSTART=false, once the sensor has started watching): the imports and
 # dbt's parse take a while on a busy machine. Only then is its silence an outage.
-START_GRACE_SECONDS = float(os.environ.get("INVENTORY_STREAM_START_GRACE_SECONDS", "120"))
+START_GRACE_SECONDS = _settings.stream_start_grace_seconds
 # Evaluations further apart than this: the sensor was not watching (the daemon was stopped, as
 # at the end of a demo), so a stale heartbeat then says nothing about an outage.
 WATCH_GAP_SECONDS = max(2 * STALE_AFTER_SECONDS, 60.0)
-BEHIND_AFTER_SECONDS = float(os.environ.get("INVENTORY_STREAM_BEHIND_SECONDS", "120"))
+BEHIND_AFTER_SECONDS = _settings.stream_behind_seconds
 # an observation per mart per refresh would be ~50k events a day in the instance's event log
-OBSERVE_EVERY_SECONDS = float(os.environ.get("INVENTORY_STREAM_OBSERVE_SECONDS", "60"))
+OBSERVE_EVERY_SECONDS = _settings.stream_observe_seconds
 
 OLDEST_UNREFRESHED = """
 select received_at from raw.wms_events where ingest_seq > %s order by ingest_seq limit 1
@@ -80,7 +80,7 @@ def start_worker() -> int:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ, "INVENTORY_HOME": str(settings.state_dir)},
+            env=child_env(settings),
         )
     worker_pid_file(settings).write_text(str(process.pid))
     return process.pid
@@ -91,7 +91,7 @@ def _not_running(context, conn, cursor: dict, progress, now: datetime, watching:
     seen running at the last evaluation that went silent, or one that has not written its first
     heartbeat START_GRACE_SECONDS after the sensor began waiting for it (the worker it started,
     one started by hand); not a worker starting up, nor the heartbeat a stopped demo left."""
-    if os.environ.get("INVENTORY_STREAM_AUTOSTART", "1") != "0":
+    if get_settings().stream_autostart:
         pid = start_worker()
         context.log.info(f"stream worker was not running: started pid {pid}")
     if not watching:  # a new start: what was seen before the daemon stopped no longer holds

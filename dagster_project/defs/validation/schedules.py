@@ -1,9 +1,8 @@
 """When the nightly validation runs: INVENTORY_VALIDATION_CRON, default 02:30 UTC."""
 
-import os
-
 import dagster as dg
 
+from dagster_project.core.settings import get_settings
 from dagster_project.defs.validation.assets import SHADOW_MARTS
 
 nightly_validation_job = dg.define_asset_job(
@@ -15,7 +14,7 @@ nightly_validation_job = dg.define_asset_job(
 nightly_full_validation_schedule = dg.ScheduleDefinition(
     name="nightly_full_validation_schedule",
     job=nightly_validation_job,
-    cron_schedule=os.environ.get("INVENTORY_VALIDATION_CRON", "30 2 * * *"),
+    cron_schedule=get_settings().validation_cron,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
