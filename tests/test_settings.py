@@ -1,5 +1,5 @@
-"""Every environment variable the code reads is a typed, described setting;
-docs/configuration.md lists exactly those; a value that does not parse stops the process with the field's name."""
+"""Every environment variable the code reads is a typed, described setting; docs/configuration.md
+lists exactly those; a value that does not parse stops the process with the field's name."""
 
 from __future__ import annotations
 
