@@ -33,6 +33,9 @@ def marked(conn, model: str, run: int) -> bool:
     return row is not None and row[0] >= run
 
 
+# twelve kills, each followed by a full-rebuild comparison: about 200 s alone, more beside another
+# test worker on two cores
+@pytest.mark.timeout(1200)
 def test_a_refresh_killed_after_any_state_model_or_at_a_random_moment(conn, settings, tmp_path):
     plant = Plant(tmp_path / "plant", chunks=28)
     plant.load_reference(conn)
