@@ -12,15 +12,16 @@
 {%- endmacro %}
 
 {#
-    The rows after `bound`, as a closed range whose upper end is the landing table's highest
-    ingest_seq (read from the table itself: through a view Postgres scans for a max). With only
-    the lower bound (a subquery's value) the planner expects a third of the table and starts
-    parallel workers, which cost more than the few thousand rows of a read-time tail; with both
-    ends it expects a narrow slice and reads it through the primary key alone.
+    The rows after `bound`, as a closed range whose upper end is the highest ingest_seq of
+    `events` (a staging view of one landing table: one probe of the table's primary key, as the
+    view has no WITH and Postgres merges it into the query). With only the lower bound (a
+    subquery's value) the planner expects a third of the table and starts parallel workers,
+    which cost more than the few thousand rows of a read-time tail; with both ends it expects a
+    narrow slice and reads it through the primary key alone.
 #}
-{% macro ingest_seq_after(bound, landing_table) -%}
+{% macro ingest_seq_after(bound, events) -%}
     ingest_seq > {{ bound }}
-        and ingest_seq <= (select coalesce(max(ingest_seq), 0) from {{ landing_table }})
+        and ingest_seq <= (select coalesce(max(ingest_seq), 0) from {{ events }})
 {%- endmacro %}
 
 {# `d.<column>` plus the stored `t.<column>`, for each additive column. #}

@@ -32,7 +32,7 @@ marks as materialized (
 
 events_since_refresh as (
     select * from {{ ref('stg_landing__wms_events') }}
-    where {{ ingest_seq_after('(select totals_seq from marks)', source('landing', 'wms_events')) }}
+    where {{ ingest_seq_after('(select totals_seq from marks)', ref('stg_landing__wms_events')) }}
 ),
 
 {#- The planner cannot know how few events follow the refresh (their bound is a subquery), so
@@ -78,7 +78,7 @@ moved as materialized (
 ),
 
 params_now as materialized (
-    select max(loaded_at) as loaded_at from {{ source('landing', 'sku_params') }}
+    select max(loaded_at) as loaded_at from {{ ref('stg_landing__sku_params') }}
 ),
 
 -- each moved pair's stored row, when it was computed with the parameters loaded now

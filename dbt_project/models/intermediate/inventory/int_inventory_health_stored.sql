@@ -34,7 +34,7 @@ with
 
 {% if incremental_run() %}
 params_loaded as (
-    select max(loaded_at) as loaded_at from {{ source('landing', 'sku_params') }}
+    select max(loaded_at) as loaded_at from {{ ref('stg_landing__sku_params') }}
 ),
 
 is_reloaded as (
@@ -110,7 +110,7 @@ health as (
 final as (
     select
         h.*,
-        (select max(loaded_at) from {{ source('landing', 'sku_params') }}) as params_loaded_at,
+        (select max(loaded_at) from {{ ref('stg_landing__sku_params') }}) as params_loaded_at,
         (select max(through_seq) from {{ ref('int_position_totals') }}) as positions_seq
     from (
         select * from health

@@ -9,7 +9,7 @@
 with
 
 decisions as (
-    select * from {{ source('reconciliation', 'decisions') }}
+    select * from {{ ref('stg_reconciliation__decisions') }}
 ),
 
 final as (

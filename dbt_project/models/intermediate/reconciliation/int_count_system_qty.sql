@@ -16,7 +16,7 @@
 with
 
 counts as (
-    select * from {{ source('landing', 'physical_counts') }}
+    select * from {{ ref('stg_landing__physical_counts') }}
 ),
 
 final as (
@@ -51,7 +51,7 @@ final as (
             sum(e.qty_base) filter (where a.count_id = c.count_id) as own_adjustment_qty,
             sum(e.qty_base) as own_and_later_adjustment_qty
         from {{ ref('stg_landing__wms_events') }} as e
-        inner join {{ source('landing', 'physical_counts') }} as a
+        inner join {{ ref('stg_landing__physical_counts') }} as a
             on a.count_id = e.reference_id
             and a.sku_id = c.sku_id
             and a.location_id = c.location_id

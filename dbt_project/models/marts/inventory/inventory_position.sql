@@ -20,7 +20,7 @@ totals as (
 events_since_refresh as (
     select * from {{ ref('stg_landing__wms_events') }}
     where {{ ingest_seq_after(
-        '(select coalesce(max(through_seq), 0) from totals)', source('landing', 'wms_events')
+        '(select coalesce(max(through_seq), 0) from totals)', ref('stg_landing__wms_events')
     ) }}
 ),
 

@@ -18,7 +18,7 @@ counts as (
 ),
 
 skus as (
-    select * from {{ source('landing', 'skus') }}
+    select * from {{ ref('stg_landing__skus') }}
 ),
 
 decisions as (
