@@ -53,11 +53,11 @@ delta as (
 -- by one probe of the (sku_id, abs_qty) index per SKU.
 candidates as (
     {% if incremental_run() %}
-    select j.sku_id
-    from delta as j
+    select d.sku_id
+    from delta as d
     where exists (
         select from size_counts as c
-        where c.sku_id = j.sku_id
+        where c.sku_id = d.sku_id
             and c.abs_qty > {{ var('spike_min_qty') }}
             and c.movements > 0
     )
