@@ -71,8 +71,8 @@ def _unused_port() -> int:
 
 def _manifest(work: Path, command: str, target: str) -> dict:
     """The manifest of `dbt <command> --target <target>`, with no database server: `parse` reads
-    the project alone, and a Materialize `compile` runs offline (macros/materialize_offline_
-    compile.sql), against a port where nothing listens."""
+    the project alone, and a Materialize `compile` runs offline, against a port where nothing
+    listens (macros/materialize_offline_compile.sql)."""
     env = {
         key: value
         for key, value in os.environ.items()
