@@ -48,7 +48,7 @@ resolved as (
         coalesce(case when here.sku_id is not null then here.review_period_days else everywhere.review_period_days end, 7) as review_period_days,
         coalesce(case when here.sku_id is not null then here.max_days_of_cover else everywhere.max_days_of_cover end, 90) as max_days_of_cover
     from positions as p
-    {% if few_positions and target.type != 'materialize' -%}
+    {% if few_positions -%}
     left join lateral (
         select * from velocity as v
         where v.sku_id = p.sku_id and v.location_id = p.location_id
@@ -66,7 +66,7 @@ resolved as (
 
 {#- Postgres would inline these steps and compute safety stock and cover again wherever a later
     step uses them (up to five times a row): each step is computed once instead. #}
-stocked as {{ 'materialized' if target.type != 'materialize' }} (
+stocked as {{ materialized() }} (
     select
         resolved.*,
         coalesce(
@@ -80,7 +80,7 @@ stocked as {{ 'materialized' if target.type != 'materialize' }} (
     from resolved
 ),
 
-final as {{ 'materialized' if target.type != 'materialize' }} (
+policy as {{ materialized() }} (
     select
         stocked.*,
         {{ planning_figure('sqrt(demand_var_per_day)') }} as demand_std_per_day,
@@ -92,15 +92,15 @@ final as {{ 'materialized' if target.type != 'materialize' }} (
     from stocked
 ),
 
-health as (
+final as (
     select
-        final.*,
+        policy.*,
         {{ inventory_status('available_qty', 'safety_stock', 'reorder_point', 'days_of_cover', 'max_days_of_cover') }}
             as inventory_status
-    from final
+    from policy
 )
 
-select * from health
+select * from final
 {%- endmacro %}
 
 

@@ -1,15 +1,8 @@
 {#
-    The pattern of the running-total models: read only the events after the highest ingest_seq
-    already counted (through_seq), sum them, and add the sums to the stored rows of the same key.
+    The pattern of the running-total models: `previous`, the highest ingest_seq already counted
+    (through_seq); `delta`, the sums of the events after it; `final`, those sums added to the
+    stored rows of the same key (plus_stored, join_stored).
 #}
-
-{# The source's rows that this run has not counted yet (all of them on a full build). #}
-{% macro rows_not_yet_counted(relation) -%}
-    select * from {{ relation }}
-    {% if incremental_run() %}
-    where ingest_seq > (select coalesce(max(through_seq), 0) from {{ this }})
-    {% endif %}
-{%- endmacro %}
 
 {#
     The rows after `bound`, as a closed range whose upper end is the highest ingest_seq of

@@ -87,7 +87,16 @@
 
 {# The number of the current run (the clock's), stamped on the state rows a model changes. #}
 {% macro run_seq() -%}
+    {{ return(adapter.dispatch('run_seq')()) }}
+{%- endmacro %}
+
+{% macro postgres__run_seq() -%}
     (select run_seq from {{ state_schema() }}.refresh_clock)
+{%- endmacro %}
+
+{# Materialize has no runs (and no clock table): its views change as the inputs do. #}
+{% macro materialize__run_seq() -%}
+    null::bigint
 {%- endmacro %}
 
 {#

@@ -8,7 +8,7 @@
     {{ return(adapter.dispatch('as_of')()) }}
 {%- endmacro %}
 
-{% macro default__as_of() -%}
+{% macro postgres__as_of() -%}
     {%- if var('as_of', none) -%}
         '{{ var('as_of') }}'::timestamptz
     {%- else -%}
@@ -29,12 +29,41 @@
     {{ return(adapter.dispatch('in_window')(ts, days)) }}
 {%- endmacro %}
 
-{% macro default__in_window(ts, days) -%}
+{% macro postgres__in_window(ts, days) -%}
     ({{ ts }} > {{ as_of() }} - interval '{{ days }} days' and {{ ts }} <= {{ as_of() }})
 {%- endmacro %}
 
 {% macro materialize__in_window(ts, days) -%}
     (mz_now() >= {{ ts }} and mz_now() < {{ ts }} + interval '{{ days }} days')
+{%- endmacro %}
+
+{# `ts` is at or before as_of. On Materialize a temporal filter: rows enter as mz_now() passes. #}
+{% macro at_or_before_as_of(ts) -%}
+    {{ return(adapter.dispatch('at_or_before_as_of')(ts)) }}
+{%- endmacro %}
+
+{% macro postgres__at_or_before_as_of(ts) -%}
+    {{ ts }} <= {{ as_of() }}
+{%- endmacro %}
+
+{% macro materialize__at_or_before_as_of(ts) -%}
+    mz_now() >= {{ ts }}
+{%- endmacro %}
+
+{#
+    The as_of of a figure that is current on every read (inventory_position): on Postgres the
+    instant of the read; on Materialize none, as for as_of().
+#}
+{% macro read_as_of() -%}
+    {{ return(adapter.dispatch('read_as_of')()) }}
+{%- endmacro %}
+
+{% macro postgres__read_as_of() -%}
+    now()
+{%- endmacro %}
+
+{% macro materialize__read_as_of() -%}
+    null::timestamptz
 {%- endmacro %}
 
 {# True when this run may update the stored state instead of rebuilding it (Postgres only). #}

@@ -1,16 +1,14 @@
+{# kept_rows: a judged SKU's marker row and spikes that have left the window since stay;
+   the mart drops both. #}
 {{
     config(
-        materialized='view' if target.type == 'materialize' else 'incremental',
         unique_key=['sku_id'],
         incremental_strategy='delete+insert',
-        indexes=[{'columns': ['sku_id']}] if target.type != 'materialize' else [],
+        indexes=state_table_indexes([{'columns': ['sku_id']}]),
         meta={'kept_rows': "event_id is not null and event_ts > {as_of} - interval '28 days'"
             ~ " and event_ts <= {as_of}"},
     )
 }}
-
-{# kept_rows: a judged SKU's marker row and spikes that have left the window since stay;
-   the mart drops both. #}
 
 {#
     Movement spikes: on-hand movements of the last 28 days larger than spike_factor times the
@@ -24,16 +22,28 @@
     have left the window since.
 #}
 
--- depends_on: {{ ref('int_sku_size_counts') }}
-
 with
 
+{#- not materialized (Postgres): each read below stays an index range of its own #}
+size_counts as {{ not_materialized() }} (
+    select * from {{ ref('int_sku_size_counts') }}
+),
+
+movements as (
+    select * from {{ ref('int_wms_movements') }}
+),
+
 {% if incremental_run() %}
--- the SKUs whose size distribution changed since this model's last completed run (in this run,
--- or in one killed before it got here): each is judged again
-judged as (
-    select sku_id from {{ ref('int_sku_size_counts') }}
-    where changed_run > coalesce({{ state_mark('run_seq') }}, 0)
+-- the run this model has judged the size distributions up to: its last completed one
+previous as (
+    select coalesce({{ state_mark('run_seq') }}, 0) as run_seq
+),
+
+-- the SKUs whose size distribution changed since (in this run, or in one killed before it got
+-- here): each is judged again
+delta as (
+    select sku_id from size_counts
+    where changed_run > (select run_seq from previous)
     group by sku_id
 ),
 {% endif %}
@@ -43,22 +53,22 @@ judged as (
 -- by one probe of the (sku_id, abs_qty) index per SKU.
 candidates as (
     {% if incremental_run() %}
-    select j.sku_id
-    from judged as j
+    select d.sku_id
+    from delta as d
     where exists (
-        select from {{ ref('int_sku_size_counts') }} as c
-        where c.sku_id = j.sku_id
+        select from size_counts as c
+        where c.sku_id = d.sku_id
             and c.abs_qty > {{ var('spike_min_qty') }}
             and c.movements > 0
     )
     {% else %}
-    select distinct sku_id from {{ ref('int_sku_size_counts') }}
+    select distinct sku_id from size_counts
     where abs_qty > {{ var('spike_min_qty') }} and movements > 0
     {% endif %}
 ),
 
 sizes as (
-    select * from {{ ref('int_sku_size_counts') }}
+    select * from size_counts
     where movements > 0
         and sku_id in (select sku_id from candidates)
 ),
@@ -121,7 +131,7 @@ spikes as (
         t.threshold_qty
     from thresholds as t
     cross join lateral (
-        select * from {{ ref('int_wms_movements') }} as w
+        select * from movements as w
         where w.sku_id = t.sku_id
             and w.abs_qty > t.threshold_qty
             -- implied (the threshold is never below it); lets the partial index serve the lookup
@@ -138,7 +148,7 @@ final as (
     -- the judged SKU itself, so its old spikes are replaced even when it has none now
     select
         null, sku_id, null, null, null::timestamptz, null::numeric, null::numeric, null::numeric
-    from judged
+    from delta
     {% endif %}
 )
 

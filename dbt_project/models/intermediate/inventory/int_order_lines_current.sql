@@ -1,12 +1,12 @@
 {{
     config(
         unique_key=['order_id', 'line_id'],
-        indexes=[
+        indexes=state_table_indexes([
             {'columns': ['order_id', 'line_id'], 'unique': True},
             {'columns': ['through_seq']},
             {'columns': ['order_ts']},
             {'columns': ['sku_id', 'location_id', 'order_ts']},
-        ] if target.type != 'materialize' else [],
+        ]),
     )
 }}
 
@@ -18,34 +18,42 @@
 
 with
 
+{#- not materialized (Postgres): each read below stays an index range of its own #}
+order_lines as {{ not_materialized() }} (
+    select * from {{ ref('stg_landing__order_lines') }}
+),
+
 {% if incremental_run() %}
-counted as (
+-- how far the stored lines have counted
+previous as (
     select coalesce(max(through_seq), 0) as through_seq from {{ this }}
 ),
 
-touched as (
+changed_lines as (
     select distinct order_id, line_id
-    from {{ ref('stg_landing__order_lines') }}
-    where ingest_seq > (select through_seq from counted)
+    from order_lines
+    where ingest_seq > (select through_seq from previous)
 ),
 {% endif %}
 
-versions as (
+-- the versions to decide among: every version of the lines with a new one (of every line, on
+-- a full build)
+delta as (
     select v.*
-    from {{ ref('stg_landing__order_lines') }} as v
+    from order_lines as v
     {% if incremental_run() %}
-    join touched as t on t.order_id = v.order_id and t.line_id = v.line_id
+    join changed_lines as c on c.order_id = v.order_id and c.line_id = v.line_id
     {% endif %}
 ),
 
 ranked as (
     select
-        versions.*,
+        delta.*,
         row_number() over (
             partition by order_id, line_id
             order by is_received_now desc, updated_at desc nulls last, ingest_seq desc
         ) as version_rank
-    from versions
+    from delta
 ),
 
 final as (
@@ -59,7 +67,7 @@ final as (
         order_ts,
         updated_at,
         ingest_seq as version_seq,
-        (select max(ingest_seq) from versions) as through_seq
+        (select max(ingest_seq) from delta) as through_seq
     from ranked
     where version_rank = 1
 )

@@ -1,10 +1,10 @@
 {{
     config(
         unique_key=['sku_id', 'location_id'],
-        indexes=[
+        indexes=state_table_indexes([
             {'columns': ['sku_id', 'location_id'], 'unique': True},
             {'columns': ['through_seq']},
-        ] if target.type != 'materialize' else [],
+        ]),
     )
 }}
 
@@ -16,14 +16,31 @@
 
 with
 
-events as (
-    {{ rows_not_yet_counted(ref('stg_landing__wms_events')) }}
+wms_events as (
+    select * from {{ ref('stg_landing__wms_events') }}
 ),
 
+{% if incremental_run() %}
+-- how far the stored totals have counted
+previous as (
+    select coalesce(max(through_seq), 0) as through_seq from {{ this }}
+),
+{% endif %}
+
+-- the events not counted yet (all of them on a full build)
+new_events as (
+    select * from wms_events
+    {% if incremental_run() %}
+    where ingest_seq > (select through_seq from previous)
+    {% endif %}
+),
+
+-- what they add, per pair
 delta as (
-    {{ position_sums('events') }}
+    {{ position_sums('new_events') }}
 ),
 
+-- added to the stored totals of the same pairs
 final as (
     select
         d.sku_id,
@@ -33,7 +50,7 @@ final as (
             'receipt_count', 'issue_count', 'hold_count',
         ]) }}
         {{ latest_of_stored('last_movement_ts') }},
-        (select max(ingest_seq) from events) as through_seq
+        (select max(ingest_seq) from new_events) as through_seq
     from delta as d
     {{ join_stored(['sku_id', 'location_id']) }}
 )

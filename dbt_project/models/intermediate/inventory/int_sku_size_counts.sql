@@ -1,16 +1,15 @@
+{# kept_rows: a size whose count went back to zero keeps its row; a rebuild has none. #}
 {{
     config(
         unique_key=['sku_id', 'abs_qty'],
-        indexes=[
+        indexes=state_table_indexes([
             {'columns': ['sku_id', 'abs_qty'], 'unique': True},
             {'columns': ['through_seq']},
             {'columns': ['changed_run']},
-        ] if target.type != 'materialize' else [],
+        ]),
         meta={'kept_rows': 'movements <> 0'},
     )
 }}
-
-{# kept_rows: a size whose count went back to zero keeps its row; a rebuild has none. #}
 
 {#
     How many on-hand movements of each size each SKU had in the last 28 days: the distribution
@@ -20,11 +19,10 @@
     28 days earlier). The work follows the new events and the time that passed, not the history.
 #}
 
--- depends_on: {{ ref('int_wms_movements') }}
-
 with
 
-movements as (
+{#- not materialized (Postgres): each read below stays an index range of its own #}
+movements as {{ not_materialized() }} (
     select * from {{ ref('int_wms_movements') }}
 ),
 
@@ -49,13 +47,13 @@ edges as (
 ),
 
 delta as (
-    {#- each part reads the movements table itself, with the edges as scalar subqueries, so
-        Postgres can use the ingest_seq and event_ts indexes instead of scanning the history #}
+    {#- each part reads the movements itself, with the edges as scalar subqueries, so Postgres
+        can use the ingest_seq and event_ts indexes instead of scanning the history #}
     -- new events, counted in the previous window
     select m.sku_id, m.abs_qty, 1 as movements
     from (
         -- found by ingest_seq (few), not by time (the whole window)
-        select * from {{ ref('int_wms_movements') }}
+        select * from movements
         where ingest_seq > (select previous_seq from edges)
         offset 0
     ) as m
@@ -64,13 +62,13 @@ delta as (
     union all
     -- entered the window as it moved
     select m.sku_id, m.abs_qty, (select direction from edges)
-    from {{ ref('int_wms_movements') }} as m
+    from movements as m
     where m.event_ts > (select lower_end from edges)
         and m.event_ts <= (select upper_end from edges)
     union all
     -- left it
     select m.sku_id, m.abs_qty, -(select direction from edges)
-    from {{ ref('int_wms_movements') }} as m
+    from movements as m
     where m.event_ts > (select lower_end from edges) - interval '28 days'
         and m.event_ts <= (select upper_end from edges) - interval '28 days'
 ),
@@ -87,7 +85,7 @@ final as (
         c.sku_id,
         c.abs_qty,
         coalesce(t.movements, 0) + c.movements as movements,
-        (select max(ingest_seq) from {{ ref('int_wms_movements') }}) as through_seq,
+        (select max(ingest_seq) from movements) as through_seq,
         {{ as_of() }} as as_of,
         -- the run that changed the row: int_movement_spikes re-judges the SKUs changed after
         -- its own last run

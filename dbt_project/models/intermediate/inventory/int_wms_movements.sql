@@ -2,10 +2,10 @@
     config(
         unique_key=['ingest_seq'],
         incremental_strategy='append',
-        indexes=[
+        indexes=state_table_indexes([
             {'columns': ['ingest_seq'], 'unique': True},
             {'columns': ['event_ts']},
-        ] if target.type != 'materialize' else [],
+        ]),
         post_hook="{{ large_movements_index() }}",
         meta={'fillfactor': 100},
     )
@@ -19,13 +19,29 @@
 
 with
 
-events as (
+wms_events as (
     select * from {{ ref('stg_landing__wms_events') }}
+),
+
+position_totals as (
+    select * from {{ ref('int_position_totals') }}
+),
+
+{% if incremental_run() %}
+-- how far this table has appended: the last event it holds
+previous as (
+    select coalesce(max(ingest_seq), 0) as through_seq from {{ this }}
+),
+{% endif %}
+
+-- the on-hand events to append: exactly the events the position totals counted, so the two
+-- can be combined
+delta as (
+    select * from wms_events
     where bucket = 'on_hand'
-        -- exactly the events the position totals counted, so the two can be combined
-        and ingest_seq <= (select coalesce(max(through_seq), 0) from {{ ref('int_position_totals') }})
+        and ingest_seq <= (select coalesce(max(through_seq), 0) from position_totals)
     {% if incremental_run() %}
-        and ingest_seq > (select coalesce(max(ingest_seq), 0) from {{ this }})
+        and ingest_seq > (select through_seq from previous)
     {% endif %}
 ),
 
@@ -39,7 +55,7 @@ final as (
         qty_base,
         abs(qty_base) as abs_qty,
         event_ts
-    from events
+    from delta
 )
 
 select * from final

@@ -1,55 +1,24 @@
 {{
     config(
-        indexes=[{'columns': ['sku_id', 'location_id']}] if target.type == 'materialize' else [],
+        indexes=mart_indexes(['sku_id', 'location_id']),
     )
 }}
 
 {#
-    Stock per SKU and location, current on every read: the maintained totals plus the few events
-    ingested since they were last brought up to date (on Postgres; Materialize keeps it current
-    on its own).
+    Stock per SKU and location, current on every read: the maintained totals, brought up to the
+    moment of the read (on Postgres, plus the few events ingested since they were last brought
+    up to date; Materialize keeps them current on its own: macros/marts.sql).
 #}
 
 with
 
-totals as (
+position_totals as (
     select * from {{ ref('int_position_totals') }}
 ),
 
-{% if target.type != 'materialize' %}
-events_since_refresh as (
-    select * from {{ ref('stg_landing__wms_events') }}
-    where {{ ingest_seq_after(
-        '(select coalesce(max(through_seq), 0) from totals)', ref('stg_landing__wms_events')
-    ) }}
+totals as (
+    {{ position_totals_now('position_totals') }}
 ),
-
-since_refresh as (
-    {{ position_sums('events_since_refresh') }}
-),
-
-combined as (
-    select
-        coalesce(t.sku_id, s.sku_id) as sku_id,
-        coalesce(t.location_id, s.location_id) as location_id,
-        coalesce(t.on_hand_qty, 0) + coalesce(s.on_hand_qty, 0) as on_hand_qty,
-        coalesce(t.held_qty, 0) + coalesce(s.held_qty, 0) as held_qty,
-        coalesce(t.reserved_qty, 0) + coalesce(s.reserved_qty, 0) as reserved_qty,
-        coalesce(t.receipt_qty, 0) + coalesce(s.receipt_qty, 0) as receipt_qty,
-        coalesce(t.receipt_value, 0) + coalesce(s.receipt_value, 0) as receipt_value,
-        coalesce(t.receipt_count, 0) + coalesce(s.receipt_count, 0) as receipt_count,
-        coalesce(t.issue_count, 0) + coalesce(s.issue_count, 0) as issue_count,
-        coalesce(t.hold_count, 0) + coalesce(s.hold_count, 0) as hold_count,
-        greatest(t.last_movement_ts, s.last_movement_ts) as last_movement_ts
-    from totals as t
-    full outer join since_refresh as s
-        on s.sku_id = t.sku_id and s.location_id = t.location_id
-),
-{% else %}
-combined as (
-    select * from totals
-),
-{% endif %}
 
 final as (
     select
@@ -70,8 +39,8 @@ final as (
         hold_count,
         last_movement_ts,
         -- metadata
-        {{ 'null::timestamptz' if target.type == 'materialize' else 'now()' }} as as_of
-    from combined
+        {{ read_as_of() }} as as_of
+    from totals
 )
 
 select * from final

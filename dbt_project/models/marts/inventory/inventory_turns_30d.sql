@@ -1,6 +1,6 @@
 {{
     config(
-        indexes=[{'columns': ['sku_id']}] if target.type == 'materialize' else [],
+        indexes=mart_indexes(['sku_id']),
     )
 }}
 

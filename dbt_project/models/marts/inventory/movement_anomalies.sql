@@ -1,6 +1,6 @@
 {{
     config(
-        indexes=[{'columns': ['event_id']}] if target.type == 'materialize' else [],
+        indexes=mart_indexes(['event_id']),
     )
 }}
 

@@ -1,6 +1,6 @@
 {{
     config(
-        indexes=[{'columns': ['sku_id', 'location_id']}] if target.type == 'materialize' else [],
+        indexes=mart_indexes(['sku_id', 'location_id']),
     )
 }}
 

@@ -1,7 +1,6 @@
 {{
     config(
-        indexes=[{'columns': ['work_center_id', 'sku_id', 'window_start']}]
-            if target.type == 'materialize' else [],
+        indexes=mart_indexes(['work_center_id', 'sku_id', 'window_start']),
     )
 }}
 
@@ -15,49 +14,19 @@
 
 with
 
-windows as (
+scrap_hourly as (
     select * from {{ ref('int_scrap_hourly') }}
-    {% if target.type == 'materialize' %}
-    where mz_now() >= window_start
-    {% else %}
-    where window_start <= {{ as_of() }}
-    {% endif %}
 ),
 
-{% if target.type != 'materialize' %}
-after_as_of as (
-    -- events in the as_of hour that are later than as_of
-    select
-        work_center_id,
-        sku_id,
-        {{ utc_trunc('hour', 'event_ts') }} as window_start,
-        sum(scrap_qty) as scrap_qty,
-        sum(case when event_type = 'start' then qty else 0 end) as started_qty
-    from {{ ref('stg_landing__mes_events') }}
-    where event_ts > {{ as_of() }}
-        and event_ts < {{ utc_trunc('hour', as_of()) }} + interval '1 hour'
-        and ingest_seq <= (select coalesce(max(through_seq), 0) from {{ ref('int_scrap_hourly') }})
-    group by 1, 2, 3
+windows as (
+    select * from scrap_hourly
+    where {{ at_or_before_as_of('window_start') }}
 ),
 
+-- the hour that contains as_of counts only the events up to as_of (macros/marts.sql)
 counted as (
-    select
-        w.work_center_id,
-        w.sku_id,
-        w.window_start,
-        w.scrap_qty - coalesce(a.scrap_qty, 0) as scrap_qty,
-        w.started_qty - coalesce(a.started_qty, 0) as started_qty
-    from windows as w
-    left join after_as_of as a
-        on a.work_center_id = w.work_center_id
-        and a.sku_id = w.sku_id
-        and a.window_start = w.window_start
+    {{ scrap_hours_up_to_as_of('windows') }}
 ),
-{% else %}
-counted as (
-    select * from windows
-),
-{% endif %}
 
 rated as (
     select

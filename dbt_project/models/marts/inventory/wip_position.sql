@@ -1,6 +1,6 @@
 {{
     config(
-        indexes=[{'columns': ['work_center_id', 'sku_id']}] if target.type == 'materialize' else [],
+        indexes=mart_indexes(['work_center_id', 'sku_id']),
     )
 }}
 

@@ -1,6 +1,6 @@
 {{
     config(
-        indexes=[{'columns': ['count_id']}] if target.type == 'materialize' else [],
+        indexes=mart_indexes(['count_id']),
     )
 }}
 

@@ -1,7 +1,6 @@
 {{
     config(
-        indexes=[{'columns': ['location_id', 'period', 'period_start']}]
-            if target.type == 'materialize' else [],
+        indexes=mart_indexes(['location_id', 'period', 'period_start']),
     )
 }}
 

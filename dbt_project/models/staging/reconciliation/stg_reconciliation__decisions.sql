@@ -1,6 +1,3 @@
-{# Materialize does not replicate the decision log (see _reconciliation__sources.yml). #}
-{{ config(enabled=target.type != 'materialize') }}
-
 {# One select, no CTE, so Postgres merges the view into its readers (see stg_landing__wms_events). #}
 
 select

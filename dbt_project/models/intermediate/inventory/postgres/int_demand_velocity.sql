@@ -1,5 +1,3 @@
--- depends_on: {{ ref('stg_landing__order_lines') }}
-
 {# kept_rows: a pair whose demand left the window keeps its row at zero; the mart drops it. #}
 {{
     config(
@@ -8,7 +6,7 @@
             {'columns': ['sku_id', 'location_id'], 'unique': True},
             {'columns': ['through_seq']},
             {'columns': ['changed_run']},
-        ] if target.type != 'materialize' else [],
+        ],
         meta={'kept_rows': 'units_28d > 0'},
     )
 }}
@@ -23,6 +21,16 @@
 #}
 
 with
+
+{#- not materialized: each read below stays an index range of its own, where Postgres would
+    otherwise read a CTE used twice in full, once #}
+order_lines as not materialized (
+    select * from {{ ref('stg_landing__order_lines') }}
+),
+
+order_lines_current as not materialized (
+    select * from {{ ref('int_order_lines_current') }}
+),
 
 {% if incremental_run() %}
 -- the order lines and the instant this table has counted: its own through_seq, and the as_of
@@ -43,19 +51,20 @@ boundaries as (
 
 changed_lines as (
     select distinct order_id, line_id
-    from {{ ref('stg_landing__order_lines') }}
+    from order_lines
     where ingest_seq > (select through_seq from previous)
 ),
 
-affected as (
+-- the pairs whose figures can have changed since
+delta as (
     select v.sku_id, v.location_id
-    from {{ ref('stg_landing__order_lines') }} as v
+    from order_lines as v
     join changed_lines as c on c.order_id = v.order_id and c.line_id = v.line_id
     {% for days in range(29) %}
     {# one range per shifted edge, so each is an index range scan #}
     union
     select c.sku_id, c.location_id
-    from {{ ref('int_order_lines_current') }} as c
+    from order_lines_current as c
     where c.status = 'completed'
         and c.order_ts > (select lower_end from boundaries) - interval '{{ days }} days'
         and c.order_ts <= (select upper_end from boundaries) - interval '{{ days }} days'
@@ -64,17 +73,6 @@ affected as (
 {% endif %}
 
 demand as (
-    {% if target.type == 'materialize' %}
-    {# a temporal filter per daily slice: mz_now() cannot be selected, only filtered on #}
-    {% for k in range(28) %}
-    select c.sku_id, c.location_id, c.order_id, c.quantity, {{ k }} as days_ago
-    from {{ ref('int_order_lines_current') }} as c
-    where c.status = 'completed'
-        and mz_now() >= c.order_ts + interval '{{ k }} days'
-        and mz_now() < c.order_ts + interval '{{ k + 1 }} days'
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-    {% else %}
     select
         c.sku_id,
         c.location_id,
@@ -82,20 +80,19 @@ demand as (
         c.quantity,
         floor(extract(epoch from {{ as_of() }} - c.order_ts) / 86400)::integer as days_ago
     {% if incremental_run() %}
-    from (select distinct sku_id, location_id from affected) as a
-    -- per affected pair, an index range over its own lines, not the whole window's
+    from (select distinct sku_id, location_id from delta) as a
+    -- per changed pair, an index range over its own lines, not the whole window's
     cross join lateral (
-        select * from {{ ref('int_order_lines_current') }} as l
+        select * from order_lines_current as l
         where l.sku_id = a.sku_id and l.location_id = a.location_id
             and l.status = 'completed'
             and {{ in_window('l.order_ts', 28) }}
         offset 0
     ) as c
     {% else %}
-    from {{ ref('int_order_lines_current') }} as c
+    from order_lines_current as c
     where c.status = 'completed'
         and {{ in_window('c.order_ts', 28) }}
-    {% endif %}
     {% endif %}
 ),
 
@@ -140,13 +137,13 @@ final as (
         coalesce(p.units_28d, 0) as units_28d,
         -- population variance of the 28 slice totals (empty slices count as 0), exact in numeric
         coalesce((28 * p.units_squared_28d - p.units_28d * p.units_28d) / 784, 0) as demand_var_28d,
-        (select max(through_seq) from {{ ref('int_order_lines_current') }}) as through_seq,
+        (select max(through_seq) from order_lines_current) as through_seq,
         {{ as_of() }} as as_of,
         -- the run that changed the row: int_inventory_health_stored recomputes the pairs
         -- changed after its own last run
         {{ run_seq() }} as changed_run
     {% if incremental_run() %}
-    from (select distinct sku_id, location_id from affected) as a
+    from (select distinct sku_id, location_id from delta) as a
     left join per_pair as p on p.sku_id = a.sku_id and p.location_id = a.location_id
     left join last_7_days as w on w.sku_id = a.sku_id and w.location_id = a.location_id
     {% else %}

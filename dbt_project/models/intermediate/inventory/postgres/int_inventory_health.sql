@@ -6,33 +6,47 @@
 
 {#
     Health of every position, current on every read: stock counts every committed event, demand
-    is as of the last refresh. On Postgres the stored health of the last refresh is used for the
-    pairs without events since; for the others only the stock and what follows from it (cover,
+    is as of the last refresh. The stored health of the last refresh is used for the pairs
+    without events since; for the others only the stock and what follows from it (cover,
     status) are computed here, and the whole row only for pairs not stored yet.
 #}
 
-{% if target.type == 'materialize' %}
-
-{{ health_rows(ref('inventory_position')) }}
-
-{% else %}
-
 with
+
+{#- not materialized: each read below stays an index lookup of its own, where Postgres would
+    otherwise read a CTE used twice in full, once #}
+wms_events as not materialized (
+    select * from {{ ref('stg_landing__wms_events') }}
+),
+
+landing_wms_events as (
+    select * from {{ ref('stg_landing__wms_events') }}
+),
+
+position_totals as not materialized (
+    select * from {{ ref('int_position_totals') }}
+),
+
+health_stored as not materialized (
+    select * from {{ ref('int_inventory_health_stored') }}
+),
+
+sku_params as (
+    select * from {{ ref('stg_landing__sku_params') }}
+),
 
 {#- A refresh commits the totals before the stored health: in between, the stored rows of the
     pairs moved by the events the totals just counted are behind them. Those pairs are re-judged
     too, with the stock of the totals, so no read sees stock older than the totals'. #}
 marks as materialized (
     select
-        (select coalesce(max(through_seq), 0) from {{ ref('int_position_totals') }})
-            as totals_seq,
-        (select coalesce(max(positions_seq), 0) from {{ ref('int_inventory_health_stored') }})
-            as stored_seq
+        (select coalesce(max(through_seq), 0) from position_totals) as totals_seq,
+        (select coalesce(max(positions_seq), 0) from health_stored) as stored_seq
 ),
 
 events_since_refresh as (
-    select * from {{ ref('stg_landing__wms_events') }}
-    where {{ ingest_seq_after('(select totals_seq from marks)', ref('stg_landing__wms_events')) }}
+    select * from wms_events
+    where {{ ingest_seq_after('(select totals_seq from marks)', 'landing_wms_events') }}
 ),
 
 {#- The planner cannot know how few events follow the refresh (their bound is a subquery), so
@@ -47,7 +61,7 @@ since_refresh as materialized (
 -- pairs whose stored health predates events the totals have counted (none, but mid-refresh)
 behind_totals as (
     select distinct sku_id, location_id
-    from {{ ref('stg_landing__wms_events') }}
+    from wms_events
     where ingest_seq > (select stored_seq from marks)
         and ingest_seq <= (select totals_seq from marks)
 ),
@@ -71,14 +85,14 @@ moved as materialized (
     left join since_refresh as s
         on s.sku_id = m.sku_id and s.location_id = m.location_id
     left join lateral (
-        select * from {{ ref('int_position_totals') }} as p
+        select * from position_totals as p
         where p.sku_id = m.sku_id and p.location_id = m.location_id
         offset 0
     ) as t on true
 ),
 
 params_now as materialized (
-    select max(loaded_at) as loaded_at from {{ ref('stg_landing__sku_params') }}
+    select max(loaded_at) as loaded_at from sku_params
 ),
 
 -- each moved pair's stored row, when it was computed with the parameters loaded now
@@ -87,7 +101,7 @@ moved_stored as materialized (
     from moved as m
     left join lateral (
         select true as is_stored, h as stored_row
-        from {{ ref('int_inventory_health_stored') }} as h
+        from health_stored as h
         where h.sku_id = m.sku_id and h.location_id = m.location_id
             and h.params_loaded_at is not distinct from (select loaded_at from params_now)
         offset 0
@@ -120,7 +134,7 @@ recomputed as (
 
 stored as (
     select h.*
-    from {{ ref('int_inventory_health_stored') }} as h
+    from health_stored as h
     -- a hashed lookup in the few moved pairs, not a hash of every stored row
     where (h.sku_id, h.location_id) not in (select sku_id, location_id from moved_pairs)
 ),
@@ -134,5 +148,3 @@ final as (
 )
 
 select * from final
-
-{% endif %}

@@ -1,6 +1,5 @@
 {{
     config(
-        enabled=target.type != 'materialize',
         unique_key=['sku_id', 'location_id'],
         indexes=[
             {'columns': ['sku_id', 'location_id'], 'unique': True},
@@ -20,11 +19,6 @@
     read does. Each set is read through an index, so the work follows the pairs that changed.
 #}
 
--- depends_on: {{ ref('int_position_totals') }}
--- depends_on: {{ ref('int_demand_velocity') }}
-
-with
-
 {%- set stock -%}
     t.sku_id,
     t.location_id,
@@ -32,35 +26,54 @@ with
     t.on_hand_qty - t.held_qty - t.reserved_qty as available_qty
 {%- endset %}
 
+with
+
+{#- not materialized: each read below stays an index lookup of its own, where Postgres would
+    otherwise read a CTE used twice in full, once #}
+sku_params as not materialized (
+    select * from {{ ref('stg_landing__sku_params') }}
+),
+
+position_totals as not materialized (
+    select * from {{ ref('int_position_totals') }}
+),
+
+demand_velocity as (
+    select * from {{ ref('int_demand_velocity') }}
+),
+
 {% if incremental_run() %}
-params_loaded as (
-    select max(loaded_at) as loaded_at from {{ ref('stg_landing__sku_params') }}
+-- what the stored rows were computed from: the totals (their through_seq), the parameters
+-- (their load), and the demand changed up to this model's last completed run (in this run, or
+-- in one killed before it got here)
+previous as (
+    select
+        (select coalesce(max(positions_seq), 0) from {{ this }}) as positions_seq,
+        (select coalesce(max(params_loaded_at), '-infinity') from {{ this }}) as params_loaded_at,
+        coalesce({{ state_mark('run_seq') }}, 0) as run_seq
 ),
 
 is_reloaded as (
-    select (select loaded_at from params_loaded)
-        > (select coalesce(max(params_loaded_at), '-infinity') from {{ this }}) as yes
+    select (select max(loaded_at) from sku_params) > (select params_loaded_at from previous) as yes
 ),
 
--- the pairs whose totals changed since the stored rows were computed: read straight from the
--- totals' through_seq index
-moved as materialized (
+-- the pairs whose totals changed since, with their stock now: read straight from the totals'
+-- through_seq index
+delta as materialized (
     select {{ stock }}
-    from {{ ref('int_position_totals') }} as t
-    where t.through_seq > (select coalesce(max(positions_seq), 0) from {{ this }})
+    from position_totals as t
+    where t.through_seq > (select positions_seq from previous)
 ),
 
--- the pairs whose demand changed since this model's last completed run (in this run, or in one
--- killed before it got here)
 demand_changed as (
-    select sku_id, location_id from {{ ref('int_demand_velocity') }}
-    where changed_run > coalesce({{ state_mark('run_seq') }}, 0)
+    select sku_id, location_id from demand_velocity
+    where changed_run > (select run_seq from previous)
 ),
 
--- moved pairs with a stored row whose policy still holds: new stock on the stored policy
+-- changed pairs with a stored row whose policy still holds: new stock on the stored policy
 restocked as (
     select {{ restocked_health('m', 'h') }}
-    from moved as m
+    from delta as m
     -- one index lookup per pair
     cross join lateral (
         select * from {{ this }} as s
@@ -75,10 +88,10 @@ restocked as (
 -- the pairs whose policy is computed (again)
 positions as (
     {% if incremental_run() %}
-    -- moved and not stored yet; re-judging a pair twice is harmless, and `union` keeps one of
+    -- changed and not stored yet; re-judging a pair twice is harmless, and `union` keeps one of
     -- two identical rows
     select m.*
-    from moved as m
+    from delta as m
     where not exists (
         select from {{ this }} as s
         where s.sku_id = m.sku_id and s.location_id = m.location_id
@@ -88,18 +101,18 @@ positions as (
     from demand_changed as a
     -- one index lookup per pair, not a hash of every position
     cross join lateral (
-        select * from {{ ref('int_position_totals') }} as p
+        select * from position_totals as p
         where p.sku_id = a.sku_id and p.location_id = a.location_id
         offset 0
     ) as t
     union
     -- every pair, once the parameters were reloaded
     select {{ stock }}
-    from {{ ref('int_position_totals') }} as t
+    from position_totals as t
     where (select yes from is_reloaded)
     {% else %}
     select {{ stock }}
-    from {{ ref('int_position_totals') }} as t
+    from position_totals as t
     {% endif %}
 ),
 
@@ -110,8 +123,8 @@ health as (
 final as (
     select
         h.*,
-        (select max(loaded_at) from {{ ref('stg_landing__sku_params') }}) as params_loaded_at,
-        (select max(through_seq) from {{ ref('int_position_totals') }}) as positions_seq
+        (select max(loaded_at) from sku_params) as params_loaded_at,
+        (select max(through_seq) from position_totals) as positions_seq
     from (
         select * from health
         {% if incremental_run() %}

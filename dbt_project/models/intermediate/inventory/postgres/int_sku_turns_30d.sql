@@ -1,8 +1,7 @@
 {{
     config(
-        materialized='view' if target.type == 'materialize' else 'incremental',
         unique_key=['sku_id'],
-        indexes=[{'columns': ['sku_id'], 'unique': True}] if target.type != 'materialize' else [],
+        indexes=[{'columns': ['sku_id'], 'unique': True}],
     )
 }}
 
@@ -25,42 +24,31 @@
 
 with
 
-{% if target.type == 'materialize' %}
-totals as (
-    select sku_id, sum(on_hand_qty) as on_hand_qty
-    from {{ ref('int_position_totals') }}
-    group by sku_id
+{#- not materialized: each read below stays an index range of its own, where Postgres would
+    otherwise read a CTE used twice in full, once #}
+movements as not materialized (
+    select * from {{ ref('int_wms_movements') }}
 ),
 
-window_weights as (
-    {# end of day d = date(now) - j; an event counts from its own date on (j = 0 ends now) #}
-    {% for j in range(30) %}
-    select m.sku_id, m.qty_base / 30 as weighted_qty, 0 as issued_qty
-    from {{ ref('int_wms_movements') }} as m
-    where {% if j == 0 %}mz_now() >= m.event_ts{% else %}mz_now() >= {{ utc_trunc('day', 'm.event_ts') }} + interval '{{ j }} days'{% endif %}
-    union all
-    {% endfor %}
-    select m.sku_id, 0, case when m.event_type = 'issue' then -m.qty_base else 0 end
-    from {{ ref('int_wms_movements') }} as m
-    where {{ in_window('m.event_ts', 30) }}
+daily_flows as (
+    select * from {{ ref('int_sku_daily_flows') }}
 ),
 
-per_sku as (
-    select sku_id, sum(weighted_qty) as avg_on_hand_30d, sum(issued_qty) as issues_30d
-    from window_weights
-    group by sku_id
+position_totals as not materialized (
+    select * from {{ ref('int_position_totals') }}
 ),
-{% else %}
+
 bounds as (
     select
         {{ as_of() }} as as_of,
         ({{ as_of() }} at time zone 'UTC')::date as as_of_date,
         ({{ as_of() }} at time zone 'UTC')::date - 28 as first_partial_date,
         (({{ as_of() }} - interval '30 days') at time zone 'UTC')::date as issues_first_date,
-        (select max(through_seq) from {{ ref('int_position_totals') }}) as through_seq
+        (select max(through_seq) from position_totals) as through_seq
 ),
 
 {% if incremental_run() %}
+-- the instant and the events the stored sums are as of
 previous as (
     select max(as_of) as as_of, max(through_seq) as through_seq from {{ this }}
 ),
@@ -86,7 +74,7 @@ after_as_of as (
         m.sku_id,
         sum(m.qty_base) as on_hand_delta,
         sum(case when m.event_type = 'issue' then -m.qty_base else 0 end) as issued_qty
-    from {{ ref('int_wms_movements') }} as m
+    from movements as m
     cross join bounds as b
     where m.event_ts > b.as_of
         and m.event_ts < (b.as_of_date + 1)::timestamp at time zone 'UTC'
@@ -97,7 +85,7 @@ after_as_of as (
 -- on the first day of the 30, only what came after as_of - 30 days counts
 first_day_issues as (
     select m.sku_id, -sum(m.qty_base) as issued_qty
-    from {{ ref('int_wms_movements') }} as m
+    from movements as m
     cross join bounds as b
     where m.event_type = 'issue'
         and m.event_ts > b.as_of - interval '30 days'
@@ -117,7 +105,7 @@ per_sku as (
         sum(f.issued_qty) filter (
             where f.flow_date > b.issues_first_date and f.flow_date <= b.as_of_date
         ) as issues_whole_days
-    from {{ ref('int_sku_daily_flows') }} as f
+    from daily_flows as f
     cross join bounds as b
     where f.flow_date >= least(b.first_partial_date, b.issues_first_date)
         {% if incremental_run() %}and not (select is_additive from mode){% endif %}
@@ -126,7 +114,7 @@ per_sku as (
 
 totals as (
     select sku_id, sum(on_hand_qty) as on_hand_qty
-    from {{ ref('int_position_totals') }}
+    from position_totals
     {% if incremental_run() %}where not (select is_additive from mode){% endif %}
     group by sku_id
 ),
@@ -164,7 +152,7 @@ changes as (
         end as issued_qty
     from (
         -- found by ingest_seq (few), not by time
-        select * from {{ ref('int_wms_movements') }}
+        select * from movements
         where ingest_seq > (select previous_seq from mode)
             and (select is_additive from mode)
         offset 0
@@ -176,7 +164,7 @@ changes as (
         m.sku_id,
         m.qty_base,
         case when m.event_type = 'issue' then -m.qty_base else 0 end
-    from {{ ref('int_wms_movements') }} as m
+    from movements as m
     where m.event_ts > (select previous_as_of from mode)
         and m.event_ts <= (select as_of from bounds)
         and m.ingest_seq <= (select previous_seq from mode)
@@ -184,7 +172,7 @@ changes as (
     union all
     -- issues that left the 30 days since
     select m.sku_id, 0, m.qty_base
-    from {{ ref('int_wms_movements') }} as m
+    from movements as m
     where m.event_ts > (select previous_as_of from mode) - interval '30 days'
         and m.event_ts <= (select as_of from bounds) - interval '30 days'
         and m.ingest_seq <= (select previous_seq from mode)
@@ -193,12 +181,13 @@ changes as (
     union all
     -- SKUs with their first position since (a reservation, say), which have no movements
     select t.sku_id, 0, 0
-    from {{ ref('int_position_totals') }} as t
+    from position_totals as t
     where t.through_seq > (select previous_seq from mode)
         and (select is_additive from mode)
 ),
 
-summed as (
+-- what changed since the stored sums, per SKU
+delta as (
     select sku_id, sum(on_hand_days) as on_hand_days, sum(issued_qty) as issued_qty
     from changes
     group by sku_id
@@ -206,12 +195,13 @@ summed as (
 
 added as (
     select
-        c.sku_id,
-        coalesce(s.issues_30d, 0) + c.issued_qty as issues_30d,
-        coalesce(s.on_hand_days_30d, 0) + c.on_hand_days as on_hand_days_30d
-    from summed as c
+        d.sku_id,
+        coalesce(s.issues_30d, 0) + d.issued_qty as issues_30d,
+        coalesce(s.on_hand_days_30d, 0) + d.on_hand_days as on_hand_days_30d
+    from delta as d
+    -- the stored row of each changed SKU, through the key's index
     left join lateral (
-        select * from {{ this }} as s where s.sku_id = c.sku_id offset 0
+        select * from {{ this }} as s where s.sku_id = d.sku_id offset 0
     ) as s on true
 ),
 {% endif %}
@@ -235,17 +225,5 @@ final as (
     from per_sku_30d as p
     cross join bounds as b
 )
-{% endif %}
-
-{% if target.type == 'materialize' %}
-final as (
-    select
-        t.sku_id,
-        coalesce(p.issues_30d, 0) as issues_30d,
-        coalesce(p.avg_on_hand_30d, 0) as avg_on_hand_30d
-    from totals as t
-    left join per_sku as p on p.sku_id = t.sku_id
-)
-{% endif %}
 
 select * from final

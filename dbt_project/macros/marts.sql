@@ -1,0 +1,91 @@
+{#
+    Where a mart's query differs between the engines. On Postgres the state tables are as of the
+    last refresh and hold every event ingested up to it, whatever its event_ts; on Materialize
+    the dataflows keep them current, and as_of is always now.
+#}
+
+{#
+    The position totals (`totals`, int_position_totals' columns but through_seq) at the moment
+    of the read. Postgres: plus the few events ingested since the totals were last brought up to
+    date, so a read never waits for a refresh.
+#}
+{% macro position_totals_now(totals) -%}
+    {{ return(adapter.dispatch('position_totals_now')(totals)) }}
+{%- endmacro %}
+
+{% macro postgres__position_totals_now(totals) -%}
+    {%- set events_since_refresh -%}
+        select * from {{ ref('stg_landing__wms_events') }}
+        where {{ ingest_seq_after(
+            '(select coalesce(max(through_seq), 0) from ' ~ totals ~ ')',
+            ref('stg_landing__wms_events'),
+        ) }}
+    {%- endset %}
+    select
+        coalesce(t.sku_id, s.sku_id) as sku_id,
+        coalesce(t.location_id, s.location_id) as location_id,
+        coalesce(t.on_hand_qty, 0) + coalesce(s.on_hand_qty, 0) as on_hand_qty,
+        coalesce(t.held_qty, 0) + coalesce(s.held_qty, 0) as held_qty,
+        coalesce(t.reserved_qty, 0) + coalesce(s.reserved_qty, 0) as reserved_qty,
+        coalesce(t.receipt_qty, 0) + coalesce(s.receipt_qty, 0) as receipt_qty,
+        coalesce(t.receipt_value, 0) + coalesce(s.receipt_value, 0) as receipt_value,
+        coalesce(t.receipt_count, 0) + coalesce(s.receipt_count, 0) as receipt_count,
+        coalesce(t.issue_count, 0) + coalesce(s.issue_count, 0) as issue_count,
+        coalesce(t.hold_count, 0) + coalesce(s.hold_count, 0) as hold_count,
+        greatest(t.last_movement_ts, s.last_movement_ts) as last_movement_ts
+    from {{ totals }} as t
+    -- the events since the refresh, summed per pair (subqueries, not a WITH: Postgres plans
+    -- them as part of the mart's query)
+    full outer join (
+        {{ position_sums('(' ~ events_since_refresh ~ ') as events_since_refresh') }}
+    ) as s
+        on s.sku_id = t.sku_id and s.location_id = t.location_id
+{%- endmacro %}
+
+{% macro materialize__position_totals_now(totals) -%}
+    select * from {{ totals }}
+{%- endmacro %}
+
+{#
+    The scrap hours (`windows`, int_scrap_hourly's rows) with only the events up to as_of in the
+    hour that contains it. Postgres: the hours hold every event ingested by the last refresh,
+    so the events of that hour later than as_of (a backfill, a late upload) are taken out.
+#}
+{% macro scrap_hours_up_to_as_of(windows) -%}
+    {{ return(adapter.dispatch('scrap_hours_up_to_as_of')(windows)) }}
+{%- endmacro %}
+
+{% macro postgres__scrap_hours_up_to_as_of(windows) -%}
+    select
+        w.work_center_id,
+        w.sku_id,
+        w.window_start,
+        w.scrap_qty - coalesce(a.scrap_qty, 0) as scrap_qty,
+        w.started_qty - coalesce(a.started_qty, 0) as started_qty
+    from {{ windows }} as w
+    -- the events of the hour later than as_of, of those the hours have counted (a subquery,
+    -- not a WITH: Postgres plans it as part of the mart's query)
+    left join (
+        select
+            work_center_id,
+            sku_id,
+            {{ utc_trunc('hour', 'event_ts') }} as window_start,
+            sum(scrap_qty) as scrap_qty,
+            sum(case when event_type = 'start' then qty else 0 end) as started_qty
+        from {{ ref('stg_landing__mes_events') }}
+        where event_ts > {{ as_of() }}
+            and event_ts < {{ utc_trunc('hour', as_of()) }} + interval '1 hour'
+            and ingest_seq <= (
+                select coalesce(max(through_seq), 0) from {{ ref('int_scrap_hourly') }}
+            )
+        group by 1, 2, 3
+    ) as a
+        on a.work_center_id = w.work_center_id
+        and a.sku_id = w.sku_id
+        and a.window_start = w.window_start
+{%- endmacro %}
+
+{# Materialize: as_of is now, and the hour that contains it holds the events received so far. #}
+{% macro materialize__scrap_hours_up_to_as_of(windows) -%}
+    select * from {{ windows }}
+{%- endmacro %}

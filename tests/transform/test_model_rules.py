@@ -1,0 +1,156 @@
+"""Rules of the dbt project's layout. No model SQL reads the target: engine differences go through
+adapter.dispatch macros or per-engine folders (dbt_project.yml). And every mart exists on both
+engines under one name with one set of columns, read from the manifest dbt writes for each target
+(the contract's columns in YAML), and on Materialize from its compiled SQL too, since nothing
+enforces the contract there without a server (on Postgres every `dbt build` does)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlglot
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+MODELS = DBT_PROJECT / "models"
+
+# target.type, target.name, target['type'], target["name"]
+TARGET_READ = re.compile(r"""\btarget\s*(?:\.\s*(?:type|name)\b|\[\s*['"](?:type|name)['"]\s*\])""")
+
+
+def target_reads(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of every read of the target's type or name."""
+    return [
+        (number, line.strip())
+        for number, line in enumerate(text.splitlines(), start=1)
+        if TARGET_READ.search(line)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("{% if target.type == 'materialize' %}", True),
+        ("indexes=[] if target.name != 'prod' else [x],", True),
+        ("{{ target['type'] }}", True),
+        ('{{ target [ "name" ] }}', True),
+        ("select target_type, retarget.type_id from t", False),
+        ("{{ target.schema }}", False),
+    ],
+)
+def test_the_rule_recognises_a_read_of_the_target(text: str, found: bool) -> None:
+    assert bool(target_reads(text)) is found
+
+
+def test_no_model_reads_the_target() -> None:
+    files = sorted(MODELS.rglob("*.sql"))
+    assert files, f"no model files under {MODELS}"
+    offences = [
+        f"{path.relative_to(DBT_PROJECT)}, line {number}: {line}"
+        for path in files
+        for number, line in target_reads(path.read_text())
+    ]
+    assert not offences, (
+        "model SQL must not read target.type or target.name; route the engine difference"
+        " through an adapter.dispatch macro (postgres__/materialize__) or a per-engine folder"
+        " (see dbt_project.yml):\n" + "\n".join(offences)
+    )
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _manifest(work: Path, command: str, target: str) -> dict:
+    """The manifest of `dbt <command> --target <target>`, with no database server: `parse` reads
+    the project alone, and a Materialize `compile` runs offline, against a port where nothing
+    listens (macros/materialize_offline_compile.sql)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DBT_TARGET", "DBT_POPULATE_CACHE", "DBT_ENGINE_POPULATE_CACHE")
+    }
+    env.update(
+        DBT_TARGET_PATH=str(work / target / "target"),
+        DBT_LOG_PATH=str(work / target / "logs"),
+        MZ_HOST="127.0.0.1",
+        MZ_PORT=str(_unused_port()),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "dbt.cli.main", command, "--target", target]
+        + ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)],
+        cwd=DBT_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (
+        f"dbt {command} --target {target} failed:\n{result.stdout[-6000:]}{result.stderr}"
+    )
+    return json.loads((work / target / "target" / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def manifests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    work = tmp_path_factory.mktemp("model-rules")
+    return {
+        "postgres": _manifest(work, "parse", "postgres"),
+        "materialize": _manifest(work, "compile", "materialize"),
+    }
+
+
+def _marts(manifest: dict) -> dict[str, dict]:
+    """The enabled models of the marts layer (models/marts/...), by name."""
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    }
+
+
+def _contract(node: dict) -> list[tuple[str, str | None]]:
+    return [(name, column.get("data_type")) for name, column in node["columns"].items()]
+
+
+def test_every_mart_has_one_name_and_one_contract_on_both_engines(
+    manifests: dict[str, dict],
+) -> None:
+    postgres, materialize = _marts(manifests["postgres"]), _marts(manifests["materialize"])
+    assert postgres, "no marts in the Postgres manifest"
+    assert sorted(postgres) == sorted(materialize), (
+        f"marts only on Postgres: {sorted(set(postgres) - set(materialize))}; "
+        f"only on Materialize: {sorted(set(materialize) - set(postgres))}"
+    )
+    for name in sorted(postgres):
+        for engine, node in (("postgres", postgres[name]), ("materialize", materialize[name])):
+            assert node["config"]["contract"]["enforced"], f"{name} has no contract on {engine}"
+            assert node["columns"], f"{name} declares no columns on {engine}"
+        assert _contract(postgres[name]) == _contract(materialize[name]), (
+            f"{name}: the contract's columns differ between the engines:\n"
+            f"postgres    {_contract(postgres[name])}\nmaterialize {_contract(materialize[name])}"
+        )
+
+
+def test_materialize_marts_select_their_contract_columns(manifests: dict[str, dict]) -> None:
+    """On Materialize, the columns of each mart's compiled `final` (the house shape: `select *
+    from final` last) are the contract's, in its order."""
+    for name, node in sorted(_marts(manifests["materialize"]).items()):
+        tree = sqlglot.parse_one(node["compiled_code"], dialect="postgres")
+        assert [str(e) for e in tree.expressions] == ["*"] and tree.args["from_"].name == "final", (
+            f"{name} (Materialize) does not end with `select * from final`"
+        )
+        final = next((cte.this for cte in tree.ctes if cte.alias == "final"), None)
+        assert final is not None, f"{name} (Materialize) has no top-level CTE `final`"
+        assert final.named_selects == list(node["columns"]), (
+            f"{name} (Materialize) selects {final.named_selects}, its contract says"
+            f" {list(node['columns'])}"
+        )
