@@ -1,8 +1,8 @@
-"""int_sku_size_counts takes "the movements it has counted" from max(through_seq) over its rows,
-but a refresh writes only the sizes whose count changed: a refresh that counts a new movement
-and whose changes all cancel out writes nothing, and the next refresh counts that movement
-again. Found while documenting the state layer; the model's SQL is being restructured
-elsewhere, so this test records the bug (strict xfail) until the fix lands."""
+"""int_sku_size_counts takes "the movements it has counted" from max(through_seq) over its rows.
+It used to write only the sizes whose count changed, so a refresh that counted a new movement
+and whose changes all cancelled out wrote nothing, and the next refresh counted that movement
+again (found while documenting the state layer). A size that counts a new movement is written
+now, whatever its net change."""
 
 from __future__ import annotations
 
@@ -30,10 +30,6 @@ def size_counts(conn) -> list[tuple]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="int_sku_size_counts' mark for new movements moves only when a refresh writes a row",
-)
 def test_a_movement_is_counted_once_when_a_refresh_changes_nothing(conn, settings):
     # F, a receipt of 100 an hour after the 28-day window's lower edge as of T0: S1 size 100 -> 1
     ingest_records(conn, "wms", [movement(1, 100, T0 - timedelta(days=28, hours=-1))], "F")

@@ -50,7 +50,7 @@ delta as (
     {#- each part reads the movements itself, with the edges as scalar subqueries, so Postgres
         can use the ingest_seq and event_ts indexes instead of scanning the history #}
     -- new events, counted in the previous window
-    select m.sku_id, m.abs_qty, 1 as movements
+    select m.sku_id, m.abs_qty, 1 as movements, true as counts_new
     from (
         -- found by ingest_seq (few), not by time (the whole window)
         select * from movements
@@ -61,13 +61,21 @@ delta as (
         and m.event_ts <= (select previous_as_of from edges)
     union all
     -- entered the window as it moved
-    select m.sku_id, m.abs_qty, (select direction from edges)
+    select
+        m.sku_id,
+        m.abs_qty,
+        (select direction from edges),
+        m.ingest_seq > (select previous_seq from edges)
     from movements as m
     where m.event_ts > (select lower_end from edges)
         and m.event_ts <= (select upper_end from edges)
     union all
     -- left it
-    select m.sku_id, m.abs_qty, -(select direction from edges)
+    select
+        m.sku_id,
+        m.abs_qty,
+        -(select direction from edges),
+        m.ingest_seq > (select previous_seq from edges)
     from movements as m
     where m.event_ts > (select lower_end from edges) - interval '28 days'
         and m.event_ts <= (select upper_end from edges) - interval '28 days'
@@ -77,7 +85,10 @@ changed as (
     select sku_id, abs_qty, sum(movements) as movements
     from delta
     group by sku_id, abs_qty
-    having sum(movements) <> 0
+    {#- A size that counted a new event is written even when its changes cancel out: the rows'
+        through_seq is this table's mark of the events it has counted, and a run that wrote
+        nothing would leave the mark behind and count those events again next time. #}
+    having sum(movements) <> 0 or bool_or(counts_new)
 ),
 
 final as (
