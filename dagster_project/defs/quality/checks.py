@@ -14,6 +14,7 @@ import dagster as dg
 
 from dagster_project.core.quality import CheckOutcome, run_suite, suite_notes
 from dagster_project.core.quality.resources import InventoryDatabase
+from dagster_project.defs.inventory.project import checks_after_refresh
 
 Parameters = Callable[[InventoryDatabase], dict[str, Any]]
 
@@ -50,9 +51,16 @@ def suite_check(
 ) -> dg.AssetChecksDefinition:
     # an ERROR check blocks the asset's downstream; a WARN check only reports
     blocking = severity == dg.AssetCheckSeverity.ERROR
+    # a mart's check runs after refreshes, as its dbt tests do; nothing reports the landing
+    # tables as updated, so theirs run when a job or a person asks
+    automation = checks_after_refresh if asset.path[0] == "marts" else None
 
     @dg.asset_check(
-        asset=asset, name=name or suite, blocking=blocking, description=suite_notes(suite)
+        asset=asset,
+        name=name or suite,
+        blocking=blocking,
+        description=suite_notes(suite),
+        automation_condition=automation,
     )
     def _check(inventory_db: InventoryDatabase) -> dg.AssetCheckResult:
         values = parameters(inventory_db)
