@@ -151,3 +151,43 @@ def test_without_an_instance_nothing_is_reported_and_a_broken_one_fails_no_refre
     with caplog.at_level(logging.WARNING, logger=report.__name__):
         RefreshReporter(settings, "test").report(1)
     assert "could not report the refresh to Dagster" in caplog.text
+
+
+def requested(result) -> set:
+    return {r.key for r in result.results if r.true_subset.size}
+
+
+def test_the_marts_checks_run_once_per_cron_tick_after_the_marts_were_updated(database):
+    from dagster_project.definitions import defs as load
+
+    defs = load()
+    graph = defs.resolve_asset_graph()
+    automated = {
+        k
+        for k in graph.asset_check_keys
+        if k.asset_key in MARTS and graph.get(k).automation_condition
+    }
+    now = datetime.now(UTC)
+    tick = now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0)
+    with dg.DagsterInstance.ephemeral() as instance:
+        before = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, evaluation_time=tick - timedelta(minutes=1)
+        )
+        assert requested(before) == set()
+        # the worker's report after the tick: every automated check on the marts runs
+        for key in MARTS:
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+        after = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, evaluation_time=now, cursor=before.cursor
+        )
+        assert requested(after) == automated
+        # more reports within the same tick: not again
+        for key in MARTS:
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+        again = dg.evaluate_automation_conditions(
+            defs=defs,
+            instance=instance,
+            evaluation_time=now + timedelta(seconds=30),
+            cursor=after.cursor,
+        )
+        assert requested(again) == set()

@@ -66,10 +66,13 @@ def inventory_dbt_project() -> DbtProject:
 MARTS_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(minutes=10), warn_window=timedelta(minutes=3)
 )
-# The dbt tests of a model run once per tick after the model was updated (reported or run): a
-# check run costs 20-60 s, so not after each of the worker's refreshes.
-CHECKS_CRON = "*/5 * * * *"
-checks_after_refresh = dg.AutomationCondition.on_cron(CHECKS_CRON)
+# A mart's checks run once per tick after the mart was updated (reported or run), never beside
+# a run of them still going: a check run costs a minute of a busy machine, so not after each of
+# the worker's refreshes.
+CHECKS_CRON = "*/10 * * * *"
+checks_after_refresh = (
+    dg.AutomationCondition.on_cron(CHECKS_CRON) & ~dg.AutomationCondition.in_progress()
+)
 
 
 class InventoryDbtTranslator(DagsterDbtTranslator):
