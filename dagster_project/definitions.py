@@ -1,4 +1,5 @@
-"""The one entry point: `dagster dev -m dagster_project.definitions` loads every domain in defs/."""
+"""The one entry point, loading every domain in defs/: `dagster dev` in the project folder finds it
+(and the code location's name) in pyproject.toml."""
 
 from pathlib import Path
 

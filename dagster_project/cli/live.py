@@ -15,9 +15,11 @@ from dagster_project.core.stream import committed_seq, read_progress
 WHERE_TO_CLICK = """\
 [bold]Live:[/bold] Dagster on http://127.0.0.1:{port} — the plant keeps running until Ctrl-C.
   • Lineage: "Lineage" in the left navigation: landing → staging → intermediate → marts → erp.
-  • The worker's progress: Catalog → marts/reorder_alerts → Events: an observation a minute at
-    most (committed_seq, refreshed_seq, lag_events, lag_seconds).
-  • Checks: Catalog → marts/inventory_position → Checks; run them with "Materialize" on the marts.
+  • The worker's progress: Catalog → marts/reorder_alerts → Overview → Metadata → Plots
+    (ingest_seq and refresh_seconds from its reports, lag_events and lag_seconds); Freshness
+    policy beside it.
+  • Checks: Catalog → marts/inventory_position → Checks; they run every ten minutes after a
+    refresh (checks_after_refresh_sensor), or with "Materialize" on the marts.
   • Sensors and schedules: Automation (stream_worker_sensor started the worker;
     nightly_full_validation_schedule compares the marts with a full rebuild).
   • Alerts raised: psql "$(inventory db url)" -c 'select * from ops.alerts'

@@ -10,7 +10,9 @@ import typer
 from dagster_project.cli.common import err, fail, ready_connection
 from dagster_project.core.db.locks import RefreshBusy
 from dagster_project.core.inventory.refresh import DbtError, refresh
+from dagster_project.core.inventory.report import RefreshReporter
 from dagster_project.core.settings import get_settings
+from dagster_project.core.stream import committed_seq
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -41,10 +43,13 @@ def refresh_command(
 ) -> None:
     """Refresh every mart: add the events since the last refresh, move the time windows."""
     instant = _instant(as_of)
-    ready_connection().close()
+    settings = get_settings()
+    # every event committed before the run starts is in the state it leaves
+    with ready_connection() as conn:
+        seq = committed_seq(conn)
     try:
         result = refresh(
-            get_settings(), as_of=instant, full_refresh=full_refresh, wait=wait, on_wait=err.print
+            settings, as_of=instant, full_refresh=full_refresh, wait=wait, on_wait=err.print
         )
     except RefreshBusy as exc:
         raise fail(f"{exc}; not waiting (--no-wait)") from exc
@@ -53,3 +58,4 @@ def refresh_command(
     kind = "full rebuild" if full_refresh else "refresh"
     when = instant.isoformat() if instant else "now"
     err.print(f"{kind} as of {when}: {result.models} models in {result.seconds:.1f} s")
+    RefreshReporter(settings, "inventory refresh").report(seq, result.seconds)

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from dagster_project.cli.common import err, fail, ready_connection
-from dagster_project.core.settings import Settings, child_env, get_settings
+from dagster_project.core.settings import PROJECT_ROOT, Settings, child_env, get_settings
 
 DAGSTER_YAML = """\
 # realtime-inventory: run and event storage in this folder (SQLite); no telemetry
@@ -29,7 +29,7 @@ run_queue:
 
 def dagster_env(settings: Settings) -> dict[str, str]:
     """DAGSTER_HOME inside the state folder, written on first use."""
-    home = settings.state_dir / "dagster"
+    home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -112,10 +112,11 @@ class Supervisor:
     def env(self) -> dict[str, str]:
         return {**dagster_env(self.settings), STARTED_BY: self.token}
 
-    def start(self, name: str, command: list[str]) -> subprocess.Popen:
+    def start(self, name: str, command: list[str], cwd: Path | None = None) -> subprocess.Popen:
         with open(self.log_dir / f"{name}.log", "ab") as log_file:
             process = subprocess.Popen(
                 command,
+                cwd=cwd,
                 env=self.env(),
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
@@ -169,12 +170,15 @@ def start_ui(supervisor: Supervisor, host: str, port: int) -> None:
     from dagster_project.defs.inventory.project import inventory_dbt_project
 
     inventory_dbt_project()  # parse once here rather than in both processes
-    target = ["-m", "dagster_project.definitions"]
+    # no target: in the project folder both read pyproject.toml's [tool.dg.project], the module
+    # and the code location's name with it (`-m` alone would name the location after the module,
+    # and every load would warn that the project's name does not match)
     supervisor.start(
         "dagster-webserver",
-        [_executable("dagster-webserver"), "-h", host, "-p", str(port), *target],
+        [_executable("dagster-webserver"), "-h", host, "-p", str(port)],
+        cwd=PROJECT_ROOT,
     )
-    supervisor.start("dagster-daemon", [_executable("dagster-daemon"), "run", *target])
+    supervisor.start("dagster-daemon", [_executable("dagster-daemon"), "run"], cwd=PROJECT_ROOT)
 
 
 def interrupt_on_sigterm() -> None:
@@ -234,7 +238,7 @@ def ui(
     try:
         start_ui(supervisor, host, port)
         err.print(
-            f"Dagster UI on http://{host}:{port} (DAGSTER_HOME {settings.state_dir / 'dagster'}); "
+            f"Dagster UI on http://{host}:{port} (DAGSTER_HOME {settings.dagster_home}); "
             f"logs in {settings.state_dir / 'logs'}. Ctrl-C stops it."
         )
         while supervisor.all_running():

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         return self.state_dir / "run"
 
     @property
+    def dagster_home(self) -> Path:
+        """The Dagster instance `inventory ui` runs with (its DAGSTER_HOME)."""
+        return self.state_dir / "dagster"
+
+    @property
     def uses_embedded(self) -> bool:
         return not self.database_url
 

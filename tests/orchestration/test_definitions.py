@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import pytest
 
 from dagster_project.core.ingest import ingest_records
 from dagster_project.core.inventory.refresh import DBT_PROJECT_DIR
+from tests.conftest import ROOT
 from tests.erp.inventory import ingest_wms, load_params, wms
 
 LANDING = [
@@ -92,9 +96,44 @@ def test_checks_sensors_schedules_and_jobs(defs):
         "stream_worker_sensor",
         "reference_data_sensor",
         "check_failure_alert_sensor",
+        "checks_after_refresh_sensor",
     }
     assert {s.name for s in defs.schedules} >= {"nightly_full_validation_schedule"}
     assert {"reference_refresh_job", "nightly_validation_job"} <= {j.name for j in defs.jobs}
+
+
+def test_every_mart_has_a_freshness_policy_and_its_checks_run_after_updates(defs):
+    graph = defs.resolve_asset_graph()
+    marts = [dg.AssetKey(["marts", n]) for n, layer in dbt_models().items() if layer == "marts"]
+    assert [m for m in marts if graph.get(m).freshness_policy is None] == []
+    mart_checks = [k for k in graph.asset_check_keys if k.asset_key in marts]
+    # the dbt tests and the quality suites; the reconciliation's run in its daily job
+    daily = {"ira_meets_target", "no_count_needs_a_recount"}
+    automated = {k for k in mart_checks if graph.get(k).automation_condition is not None}
+    assert {k.name for k in set(mart_checks) - automated} == daily
+    assert any(k.name.startswith("unique_key_columns") for k in automated)
+    assert {"on_hand_is_never_negative", "keys_are_unique_and_not_null"} <= {
+        k.name for k in automated
+    }
+    sensor = next(s for s in defs.sensors if s.name == "checks_after_refresh_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+@pytest.mark.slow
+def test_the_webserver_and_daemon_load_one_location_without_name_warnings(database, tmp_path):
+    """As `inventory ui` starts them: in the project folder, with no target."""
+    loaded = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate"],
+        cwd=ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
+    assert loaded.returncode == 0, loaded.stdout
+    assert "Validation successful for code location realtime-inventory" in loaded.stdout
+    assert "does not match" not in loaded.stdout
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ import psycopg
 
 from dagster_project.core.db import connect
 from dagster_project.core.db.locks import STREAM_LOCK, advisory_lock, refresh_lease
+from dagster_project.core.inventory.report import RefreshReporter
 from dagster_project.core.settings import Settings
 from dagster_project.core.stream.progress import (
     Progress,
@@ -41,6 +42,7 @@ class WorkerConfig:
     poll_seconds: float = 0.5
     refresh_every: float = 5.0  # at most one incremental refresh this often while events arrive
     idle_refresh_every: float = 60.0  # with no new events, still move the time windows
+    report_every: float = 60.0  # at most one report of the refreshes to Dagster this often
     sync_erp: bool = True
 
 
@@ -79,6 +81,9 @@ class StreamWorker:
             # parses the project once: a refresh then costs the SQL, not dbt's start-up
             refresh = Refresher(settings).refresh
         self._refresh = refresh
+        self.reporter = RefreshReporter(
+            settings, "stream worker", self.config.report_every, background=True
+        )
         self.stop_event = threading.Event()
         self._lock = threading.Lock()  # guards self.progress, self._errors and self.conn
         self._errors: dict[str, str | None] = {}
@@ -136,6 +141,7 @@ class StreamWorker:
                         last_refresh_seconds=time.perf_counter() - started,
                         refreshes=self.progress.refreshes + 1,
                     )
+                self.reporter.report(seq, self.progress.last_refresh_seconds)
                 return seq, True, None
         except Exception as exc:  # the loop must outlive a bad refresh; Dagster sees last_error
             log.exception("refresh failed")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
 from dagster_project.core.db.server import ServerError
@@ -57,11 +60,70 @@ def inventory_dbt_project() -> DbtProject:
     return project
 
 
+# The worker refreshes the marts every few seconds and reports it at most once a minute
+# (core/inventory/report.py): three minutes without a report is late, ten is stale. Dagster's
+# freshness daemon judges it from the last materialization, the worker's or a run's.
+MARTS_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(minutes=10), warn_window=timedelta(minutes=3)
+)
+# A mart's checks run once per tick after the mart was updated (reported or run), never beside
+# a run of them still going: a check run costs a minute of a busy machine, so not after each of
+# the worker's refreshes.
+CHECKS_CRON = "*/10 * * * *"
+checks_after_refresh = (
+    dg.AutomationCondition.on_cron(CHECKS_CRON) & ~dg.AutomationCondition.in_progress()
+)
+
+
 class InventoryDbtTranslator(DagsterDbtTranslator):
-    """Models are grouped by their layer folder (staging, intermediate, marts); sources by name."""
+    """Models are grouped by their layer folder (staging, intermediate, marts); sources by name.
+    The marts carry a freshness policy, and every dbt test runs after its model was updated."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
             return dbt_resource_props["source_name"]
         fqn = dbt_resource_props["fqn"]
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.group_name == "marts":
+            spec = spec.replace_attributes(freshness_policy=MARTS_FRESHNESS)
+        return spec
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=spec.description,
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=checks_after_refresh,
+        )
+
+
+def mart_asset_keys() -> list[dg.AssetKey]:
+    """The marts' asset keys, as the dbt assets have them: from the manifest, through the
+    translator."""
+    project = inventory_dbt_project()
+    manifest = json.loads(project.manifest_path.read_text())
+    translator = InventoryDbtTranslator()
+    keys = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] == "model":
+            spec = translator.get_asset_spec(manifest, unique_id, project)
+            if spec.group_name == "marts":
+                keys.append(spec.key)
+    return sorted(keys, key=lambda key: key.path)

@@ -15,6 +15,7 @@ import dagster as dg
 
 from dagster_project.core.quality import CheckOutcome, run_suite, suite_notes
 from dagster_project.core.quality.resources import InventoryDatabase
+from dagster_project.defs.inventory.project import checks_after_refresh
 
 Parameters = Callable[[InventoryDatabase], dict[str, Any]]
 
@@ -45,9 +46,17 @@ def check_result(outcome: CheckOutcome, extra: dict[str, Any] | None = None) -> 
 def suite_check(
     asset: dg.AssetKey, suite: str, parameters: Parameters = _no_parameters
 ) -> dg.AssetChecksDefinition:
-    """A check named as its suite; it reports and does not block what reads the asset."""
+    """A check named as its suite; it reports and does not block what reads the asset. A mart's
+    check runs after refreshes, as its dbt tests do; nothing reports the landing tables as
+    updated, so theirs run when a job or a person asks."""
+    automation = checks_after_refresh if asset.path[0] == "marts" else None
 
-    @dg.asset_check(asset=asset, name=suite, description=suite_notes(suite))
+    @dg.asset_check(
+        asset=asset,
+        name=suite,
+        description=suite_notes(suite),
+        automation_condition=automation,
+    )
     def _check(inventory_db: InventoryDatabase) -> dg.AssetCheckResult:
         values = parameters(inventory_db)
         outcome = run_suite(inventory_db.settings(), suite, values)

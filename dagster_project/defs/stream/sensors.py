@@ -15,21 +15,11 @@ from dagster_project.core.alerts import raise_alert
 from dagster_project.core.db import connect
 from dagster_project.core.settings import child_env, get_settings
 from dagster_project.core.stream import committed_seq, read_progress
+from dagster_project.defs.erp.assets import INVENTORY_HEALTH_LIVE, REPLENISHMENT_REQUESTS
+from dagster_project.defs.inventory.project import mart_asset_keys
 
 # The marts whose stored state the worker refreshes, and the ERP tables it feeds.
-KEPT_CURRENT = [
-    dg.AssetKey(["marts", name])
-    for name in (
-        "inventory_position",
-        "inventory_health",
-        "reorder_alerts",
-        "demand_velocity_7d",
-        "inventory_turns_30d",
-        "scrap_rate_alerts",
-        "wip_position",
-        "movement_anomalies",
-    )
-] + [dg.AssetKey(["erp", "replenishment_requests"]), dg.AssetKey(["erp", "inventory_health_live"])]
+KEPT_CURRENT = [*mart_asset_keys(), REPLENISHMENT_REQUESTS, INVENTORY_HEALTH_LIVE]
 
 _settings = get_settings()
 STALE_AFTER_SECONDS = _settings.stream_stale_seconds
