@@ -185,3 +185,16 @@ class MaterializeSettings(BaseSettings):
     sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = Field(
         default="disable", description="libpq's sslmode for the connection"
     )
+
+
+class DagsterSettings(BaseSettings):
+    """Dagster's own variable, read where the platform reports to an instance outside a run."""
+
+    model_config = SettingsConfigDict(env_prefix="DAGSTER_", extra="ignore")
+
+    home: Path | None = Field(
+        default=None,
+        description="the Dagster instance refreshes are reported to; unset = `<state>/dagster` "
+        "once `inventory ui` has run there",
+        json_schema_extra={"shown_default": "unset"},
+    )

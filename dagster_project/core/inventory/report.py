@@ -9,13 +9,12 @@ Dagster is imported on use: a process with no instance to report to never loads 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 
 from dagster_project.core.db import connect
-from dagster_project.core.settings import Settings
+from dagster_project.core.settings import DagsterSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +24,8 @@ AS_OF = "select as_of from intermediate.refresh_clock"
 def dagster_home(settings: Settings) -> Path | None:
     """The instance to report to: DAGSTER_HOME, else the one `inventory ui` keeps in the state
     folder once it has run; None when there is neither."""
-    if home := os.environ.get("DAGSTER_HOME"):
-        return Path(home)
+    if home := DagsterSettings().home:
+        return home
     home = settings.dagster_home
     return home if (home / "dagster.yaml").exists() else None
 
