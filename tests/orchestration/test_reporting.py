@@ -191,3 +191,32 @@ def test_the_marts_checks_run_once_per_cron_tick_after_the_marts_were_updated(da
             cursor=after.cursor,
         )
         assert requested(again) == set()
+
+
+@pytest.mark.slow
+def test_a_check_only_run_tests_the_marts_and_leaves_their_state_alone(conn, settings, database):
+    """What the automation sensor launches: the marts' dbt tests (through `dbt test`) and quality
+    suites, with the clock the marts are as of left where the refresh put it."""
+    from dagster_project.core.inventory.refresh import refresh
+    from dagster_project.definitions import defs as load
+
+    ingest_wms(conn, wms("E1", "receipt", 30), wms("E2", "issue", -24))
+    refresh(settings)
+    clock = "select as_of, run_seq from intermediate.refresh_clock"
+    before = conn.execute(clock).fetchone()
+    defs = load()
+    graph = defs.resolve_asset_graph()
+    automated = {
+        k
+        for k in graph.asset_check_keys
+        if k.asset_key in MARTS and graph.get(k).automation_condition
+    }
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_check_selection=automated)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance)
+
+    assert result.success
+    assert result.get_asset_materialization_events() == []
+    evaluations = {e.asset_check_key: e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations == dict.fromkeys(automated, True)
+    assert conn.execute(clock).fetchone() == before

@@ -1,4 +1,5 @@
-"""dbt wired once for Dagster: the project, its manifest, and the layer each model belongs to."""
+"""dbt wired once for Dagster: the project, its manifest, the layer each model belongs to, how
+fresh the marts must be and when their tests run."""
 
 from __future__ import annotations
 
