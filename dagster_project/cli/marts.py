@@ -39,7 +39,8 @@ def refresh_command(
         ),
     ] = True,
 ) -> None:
-    """Refresh every mart: add the events since the last refresh, move the time windows."""
+    """Refresh every mart: deploy the models changed since the last refresh, add the events
+    since, move the time windows."""
     instant = _instant(as_of)
     ready_connection().close()
     try:
@@ -52,4 +53,6 @@ def refresh_command(
         raise fail(str(exc)) from exc
     kind = "full rebuild" if full_refresh else "refresh"
     when = instant.isoformat() if instant else "now"
+    if result.deployed:
+        err.print(f"deployed (changed, and what reads them): {', '.join(result.deployed)}")
     err.print(f"{kind} as of {when}: {result.models} models in {result.seconds:.1f} s")

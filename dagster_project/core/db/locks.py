@@ -50,6 +50,11 @@ def advisory_lock(settings: Settings, key: int, *, wait: bool = True) -> Iterato
         conn.close()
 
 
+def lease_held() -> bool:
+    """Whether this process holds the refresh lease (is inside a refresh_lease block)."""
+    return _held is not None
+
+
 def lease_holder_name(role: str) -> str:
     """A holder name that says who to wait for: the role, host and pid."""
     return f"{role} (pid {os.getpid()} on {socket.gethostname()})"
