@@ -304,18 +304,27 @@ def swap_in(
         )
         compiled = {r.node.unique_id: r.node.compiled_code for r in results.results}
     with connect(settings) as conn, conn.transaction():
-        # the changed views first, outermost first, as readers take them (ops.swap_in does the
-        # same for the views on a table): a reader and this transaction wait for each other
-        # instead of deadlocking; a no-op ALTER VIEW locks the view alone
-        for model in reversed(views):
-            kind = conn.execute(
-                "select relkind from pg_class where oid = to_regclass(%s)",
-                [model.relation().as_string(conn)],
-            ).fetchone()
-            if kind == ("v",):
-                conn.execute(
-                    sql.SQL("alter view {} reset (security_barrier)").format(model.relation())
-                )
+        # every view this transaction replaces or re-creates, locked first, the outermost
+        # first, as a reader takes them (ops.swap_in does the same for one table): a reader and
+        # the deployment wait for each other instead of deadlocking. A view reads only views of
+        # smaller depth; a no-op ALTER VIEW locks the view alone.
+        for (view,) in conn.execute(
+            """
+            with roots as (
+                select to_regclass(r) as oid from unnest(%s::text[]) as r
+                where to_regclass(r) is not null
+            ),
+            views as (
+                select oid::regclass::text as view_name, 0 as depth from roots
+                where (select relkind from pg_class as c where c.oid = roots.oid) = 'v'
+                union all
+                select d.view_name, d.depth from roots, ops.dependent_views(roots.oid) as d
+            )
+            select view_name from views group by view_name order by max(depth) desc, view_name
+            """,
+            [[m.relation().as_string(conn) for m in models]],
+        ).fetchall():
+            conn.execute(sql.SQL("alter view {} reset (security_barrier)").format(sql.SQL(view)))
         run_seq = conn.execute("select run_seq from intermediate.refresh_clock").fetchone()[0]
         for model in stored:
             beside = f"{model.alias}__dbt_deploy"
