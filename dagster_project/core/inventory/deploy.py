@@ -214,6 +214,9 @@ def changed_models(
     listed = invoke(
         [
             "ls",
+            # (ls prints what it lists even when quiet)
+            "--log-level",
+            "none",
             "--resource-type",
             "model",
             "--select",
