@@ -1,7 +1,8 @@
 """Changed models deploy themselves, blue/green, on one plant: a view mart that gains a column
-(deployed alone), a state model whose logic changes while the stream worker runs and readers
-read every mart, and a var change whose deployment is killed between the build beside and the
-swap. Afterwards every mart and state table equals a full rebuild of the edited project."""
+and a new mart on it (deployed alone), a state model whose logic changes while the stream worker
+runs and readers read every mart, and a var change whose deployment is killed between the build
+beside and the swap. Afterwards every mart and state table equals a full rebuild of the edited
+project."""
 
 from __future__ import annotations
 
@@ -85,12 +86,29 @@ def test_changed_models_deploy_themselves(conn, settings, tmp_path, project):
         "        description: Whether any unit was completed.\n    data_tests:\n"
         "      - unique_key_columns:\n          columns: [work_center_id, sku_id]\n",
     )
+    # and a new mart reads it: a model the deployed manifest lacks is a changed one
+    (project / "models/marts/inventory/wip_by_work_center.sql").write_text(
+        "select work_center_id, sum(wip_qty) as wip_qty\n"
+        "from {{ ref('wip_position') }}\ngroup by work_center_id\n"
+    )
+    (project / "models/marts/inventory/_wip_by_work_center.yml").write_text(
+        "version: 2\nmodels:\n  - name: wip_by_work_center\n    columns:\n"
+        "      - {name: work_center_id, data_type: text}\n"
+        "      - {name: wip_qty, data_type: numeric}\n"
+    )
     done = run_cli("refresh", "--as-of", T.isoformat())
     assert done.returncode == 0, done.stderr.decode()[-3000:]
-    assert "deployed (changed, and what reads them): wip_position\n" in done.stderr.decode()
+    assert (
+        "deployed (changed, and what reads them): wip_position, wip_by_work_center\n"
+        in done.stderr.decode()
+    )
     assert conn.execute("select count(*) from marts.wip_position where has_completed").fetchone()
+    assert conn.execute("select sum(wip_qty) from marts.wip_by_work_center").fetchone() == (
+        conn.execute("select sum(wip_qty) from marts.wip_position").fetchone()
+    )
     after = relations(conn)
     assert after.pop("marts.wip_position") != before.pop("marts.wip_position")
+    assert after.pop("marts.wip_by_work_center")
     assert after == before
 
     # a state model's logic changes while the worker runs and readers read every mart: the

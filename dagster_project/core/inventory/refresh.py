@@ -223,9 +223,10 @@ class Refresher:
     def _invoke(self, args: list[str], manifest: object | None = None) -> object:
         return _invoke(self.settings, args, manifest)
 
-    def _current_manifest(self) -> object:
+    def _current_manifest(self, before_parse: Callable[[], None] = lambda: None) -> object:
         stamp = project_stamp()
         if self._manifest is None or stamp != self._stamp:
+            before_parse()
             # read before the parse: a file changed meanwhile makes the next digest differ
             digest, variables = project_digest(), project_vars(DBT_PROJECT_DIR)
             self._manifest = _invoke(self.settings, ["parse"])
@@ -282,7 +283,14 @@ class Refresher:
         deployment is waited for (`on_wait` hears for whom), or with wait=False raises
         RefreshBusy."""
         started = time.perf_counter()
-        manifest = self._current_manifest()
+
+        def held_elsewhere() -> None:
+            # a parse takes seconds: a writer that does not wait hears of another's lease first
+            if not wait and not lease_held():
+                with _lease(self.settings, self.role, wait=False, on_wait=on_wait):
+                    pass
+
+        manifest = self._current_manifest(held_elsewhere)
         dbt_beside = lambda args: _invoke(self.settings, args)  # noqa: E731 (its own parse)
         while True:
             changes, recorded = self._to_deploy(manifest, full_refresh)
