@@ -41,7 +41,8 @@ def refresh_command(
         ),
     ] = True,
 ) -> None:
-    """Refresh every mart: add the events since the last refresh, move the time windows."""
+    """Refresh every mart: deploy the models changed since the last refresh, add the events
+    since, move the time windows."""
     instant = _instant(as_of)
     settings = get_settings()
     # every event committed before the run starts is in the state it leaves
@@ -57,5 +58,7 @@ def refresh_command(
         raise fail(str(exc)) from exc
     kind = "full rebuild" if full_refresh else "refresh"
     when = instant.isoformat() if instant else "now"
+    if result.deployed:
+        err.print(f"deployed (changed, and what reads them): {', '.join(result.deployed)}")
     err.print(f"{kind} as of {when}: {result.models} models in {result.seconds:.1f} s")
     RefreshReporter(settings, "inventory refresh").report(seq, result.seconds)

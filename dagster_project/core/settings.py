@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         description="state folder: database, simulated data, scratch files",
         json_schema_extra={"shown_default": "`.inventory` beside `dbt_project/`"},
     )
+    dbt_project_dir: Path = Field(
+        default=PROJECT_ROOT / "dbt_project",
+        description="the dbt project the platform runs and deploys (another checkout to try out)",
+        json_schema_extra={"shown_default": "`dbt_project/` of this checkout"},
+    )
     database_url: str | None = Field(
         default=None,
         description="use this PostgreSQL (16 or newer) instead of the embedded one",

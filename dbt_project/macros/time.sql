@@ -8,8 +8,11 @@
     {{ return(adapter.dispatch('as_of')()) }}
 {%- endmacro %}
 
+{#- A view reads the clock when it is queried, so it follows every later refresh: --vars as_of
+    is written into what a run computes and stores (and into unit tests), never into a view. -#}
 {% macro postgres__as_of() -%}
-    {%- if var('as_of', none) -%}
+    {%- if var('as_of', none) and not (model is defined and model.resource_type == 'model'
+        and model.config.materialized == 'view') -%}
         '{{ var('as_of') }}'::timestamptz
     {%- else -%}
         (select as_of from {{ state_schema() }}.refresh_clock)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
+from dagster_project.core.db import connect
+from dagster_project.core.settings import Settings
 from tests.conftest import ROOT, run_cli
 
 DBT = Path(sys.executable).parent / "dbt"
@@ -85,3 +89,71 @@ def test_plain_dbt_connects_as_the_transform_role_not_the_superuser(plain_env):
 
     assert shown.returncode == 0, shown.stdout[-3000:]
     assert "inventory_transform" in shown.stdout and "False" in shown.stdout
+
+
+# the marts whose figures are as of the clock (inventory_position is as of the read)
+CLOCK_MARTS = ("wip_position", "demand_velocity_7d", "inventory_health", "inventory_turns_30d")
+
+
+def _events(plain_env: dict[str, str]) -> None:
+    """A receipt and an issue, a started and completed order, completed demand."""
+    env = {"INVENTORY_HOME": str(ROOT / plain_env["INVENTORY_HOME"])}
+    feeds = {
+        "wms": [
+            {"event_id": "W1", "event_type": "receipt", "sku_id": "S1", "location_id": "L1",
+             "qty_delta": 50, "unit_cost": 2, "event_ts": "2026-11-01T08:00:00Z"},
+            {"event_id": "W2", "event_type": "issue", "sku_id": "S1", "location_id": "L1",
+             "qty_delta": -5, "event_ts": "2026-11-03T08:00:00Z"},
+        ],
+        "mes": [
+            {"event_id": "M1", "order_id": "P1", "sku_id": "S1", "work_center_id": "WC1",
+             "event_type": "start", "qty": 10, "event_ts": "2026-11-02T08:00:00Z"},
+        ],
+        "orders": [
+            {"order_id": "O1", "line_id": "1", "sku_id": "S1", "location_id": "L1",
+             "quantity": 3, "status": "completed", "order_ts": "2026-11-03T09:00:00Z"},
+        ],
+    }  # fmt: skip
+    for source, records in feeds.items():
+        lines = "".join(json.dumps(r) + "\n" for r in records).encode()
+        done = run_cli("ingest", source, "-", env=env, input=lines)
+        assert done.returncode == 0, done.stderr.decode()
+
+
+def _instants(plain_env: dict[str, str]) -> dict[str, set[str]]:
+    settings = Settings(home=ROOT / plain_env["INVENTORY_HOME"])
+    with connect(settings) as conn:
+        return {
+            mart: {
+                r[0].astimezone(UTC).isoformat()
+                for r in conn.execute(f"select as_of from marts.{mart}")
+            }
+            for mart in CLOCK_MARTS
+        }
+
+
+def test_dbt_run_of_one_model_leaves_every_other_marts_instant_alone(plain_env):
+    _events(plain_env)
+    at, later = "2026-11-05T00:00:00+00:00", "2026-11-06T00:00:00+00:00"
+    built = dbt("run", "--vars", json.dumps({"as_of": at}), env=plain_env)
+    assert built.returncode == 0, built.stdout[-3000:]
+    assert _instants(plain_env) == {mart: {at} for mart in CLOCK_MARTS}
+
+    # a selection runs at the clock's instant and leaves it: a view, and a state model
+    one = dbt("run", "-s", "wip_position", "int_demand_velocity", env=plain_env)
+    assert one.returncode == 0, one.stdout[-3000:]
+    assert _instants(plain_env) == {mart: {at} for mart in CLOCK_MARTS}
+
+    # a selection asked for another instant would mix two: it fails and says why
+    mixed = dbt("run", "-s", "int_demand_velocity", "--vars", json.dumps({"as_of": later}),
+                env=plain_env)  # fmt: skip
+    assert mixed.returncode != 0
+    assert "would mix instants" in mixed.stdout and "builds 1 of the" in mixed.stdout
+    assert _instants(plain_env) == {mart: {at} for mart in CLOCK_MARTS}
+
+    # every state model at a new instant moves the clock; the views (built with as_of given
+    # above, not re-created here) follow it
+    moved = dbt("run", "--exclude", "config.materialized:view", "--vars",
+                json.dumps({"as_of": later}), env=plain_env)  # fmt: skip
+    assert moved.returncode == 0, moved.stdout[-3000:]
+    assert _instants(plain_env) == {mart: {later} for mart in CLOCK_MARTS}

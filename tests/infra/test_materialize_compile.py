@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -37,10 +38,8 @@ def _unused_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def _compile(work: Path, *args: str) -> dict:
     """The manifest of `dbt compile --target materialize`, run where no Materialize listens."""
-    work = tmp_path_factory.mktemp("materialize-compile")
     env = {
         key: value
         for key, value in os.environ.items()
@@ -54,7 +53,7 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
         MZ_PORT=str(_unused_port()),
     )
     result = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "compile", "--target", "materialize"]
+        [sys.executable, "-m", "dbt.cli.main", "compile", "--target", "materialize", *args]
         + ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)],
         cwd=DBT_PROJECT,
         env=env,
@@ -64,6 +63,11 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     assert result.returncode == 0, f"dbt compile failed:\n{result.stdout[-6000:]}{result.stderr}"
     return json.loads((work / "target" / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return _compile(tmp_path_factory.mktemp("materialize-compile"))
 
 
 def _model(manifest: dict, name: str) -> dict:
@@ -133,3 +137,27 @@ def test_reorder_alerts_are_sunk_to_kafka_for_the_erp(manifest: dict) -> None:
     assert "topic 'inventory.reorder_alerts'" in sql
     assert "key (sku_id, location_id)" in sql
     assert "format json envelope upsert" in sql
+
+
+def test_the_blue_green_deploy_run_compiles_offline(tmp_path: Path) -> None:
+    # infra/README.md, "Deploying changes": the run between deploy_init and deploy_promote
+    deploy = _compile(tmp_path, "--vars", "deploy: true", "--exclude", "path:models/materialize")
+    project = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())
+    deployment = project["vars"]["deployment"]["materialize"]
+    built = [
+        node
+        for node in deploy["nodes"].values()
+        if node["resource_type"] == "model" and node.get("compiled_code")
+    ]
+    assert {node["name"] for node in built} >= set(MART_KEYS)
+    for node in built:
+        # built beside production, in schemas deploy_promote swaps in
+        assert node["schema"].removesuffix("_dbt_deploy") in deployment["schemas"], node["name"]
+        assert node["schema"].endswith("_dbt_deploy"), node["name"]
+        assert node["config"].get("cluster") in (None, *deployment["clusters"]), node["name"]
+    # the sources and the ERP sink are neither rebuilt nor swapped: the sink is cut over to the
+    # new reorder_alerts, whose schema is swapped in
+    sink = _model(deploy, "kafka_reorder_alerts")
+    assert not sink.get("compiled_code") and not _model(deploy, "landing_pg").get("compiled_code")
+    assert sink["schema"].removesuffix("_dbt_deploy") not in deployment["schemas"]
+    assert _model(deploy, "reorder_alerts")["schema"] == "marts_dbt_deploy"

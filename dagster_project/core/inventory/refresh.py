@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from dagster_project.core.db import connect, database_url
 from dagster_project.core.db.locks import RefreshBusy, held_lease, refresh_lease
 from dagster_project.core.db.roles import TRANSFORM
-from dagster_project.core.settings import PROJECT_ROOT, Settings
+from dagster_project.core.inventory.deploy import (
+    Model,
+    build_beside,
+    changed_models,
+    deploy_lock,
+    models_of,
+    project_vars,
+    read_record,
+    record_deployment,
+    swap_in,
+)
+from dagster_project.core.settings import Settings
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# INVENTORY_DBT_PROJECT_DIR: another checkout of the dbt project (a branch being tried out)
+DBT_PROJECT_DIR = Settings().dbt_project_dir
+# a deployment that failed is tried again after this long, or as soon as the project changes
+DEPLOY_RETRY_SECONDS = 60.0
 
 
 def dbt_paths(settings: Settings) -> dict[str, str]:
@@ -60,6 +76,8 @@ class RefreshResult:
     full_refresh: bool
     models: int
     seconds: float
+    # the changed models this refresh deployed (and their downstream), in build order
+    deployed: tuple[str, ...] = ()
 
 
 def run_dbt(settings: Settings, args: list[str]) -> object:
@@ -106,11 +124,14 @@ SOURCE_ONLY_MODELS = {
 }
 
 
-def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[bool, list[str]]:
+def _prepare_run(
+    settings: Settings, as_of: datetime, relations: tuple[list[str], list[str]], find_idle: bool
+) -> tuple[bool, list[str]]:
     """Leave the instant on the lease this process holds, for the run's start hook
-    (macros/refresh_lease.sql), not as a dbt var: a var that changes on every refresh would make
-    dbt re-parse the whole project each time. Return whether every mart view exists and (when
-    asked) which of SOURCE_ONLY_MODELS have nothing new to add."""
+    (macros/refresh_log.sql), not as a dbt var: a var that changes on every refresh would make
+    dbt re-parse the whole project each time. Return whether every model's relation (`relations`:
+    schemas and names) exists and (when asked) which of SOURCE_ONLY_MODELS have nothing new to
+    add."""
     idle = []
     with connect(settings) as conn:
         requested = conn.execute(
@@ -119,10 +140,10 @@ def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[
         )
         if requested.rowcount != 1:
             raise DbtError("the refresh lease was lost before the run started")
-        # pg_catalog, not information_schema.views: a tenth of the time
-        views = conn.execute(
-            "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-            " where n.nspname = 'marts' and c.relkind = 'v'"
+        missing = conn.execute(
+            "select count(*) from unnest(%s::text[], %s::text[]) as r(schema_name, name)"
+            " where to_regclass(format('%%I.%%I', r.schema_name, r.name)) is null",
+            list(relations),
         ).fetchone()[0]
         if find_idle:
             for model, source in SOURCE_ONLY_MODELS.items():
@@ -139,8 +160,7 @@ def _prepare_run(settings: Settings, as_of: datetime, find_idle: bool) -> tuple[
                 ).fetchone()[0]
                 if not has_new:
                     idle.append(model)
-    in_place = views >= len(list((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")))
-    return in_place, idle
+    return missing == 0, idle
 
 
 @contextmanager
@@ -153,59 +173,179 @@ def _lease(
         yield
 
 
-def project_stamp() -> float:
-    """The newest modification time among the files dbt parses."""
+def _project_files() -> list[Path]:
+    """The files dbt parses."""
     files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "tests"):
         files += (DBT_PROJECT_DIR / folder).rglob("*")
-    return max((f.stat().st_mtime for f in files if f.is_file()), default=0.0)
+    return [f for f in files if f.is_file()]
+
+
+def project_stamp() -> float:
+    """The newest modification time among the files dbt parses: a cheap sign of a change."""
+    return max((f.stat().st_mtime for f in _project_files()), default=0.0)
+
+
+def project_digest() -> str:
+    """What the project is: its files' names and contents. What a deployment records, since a
+    copy that keeps older modification times is a change all the same."""
+    digest = hashlib.sha256()
+    for path in sorted(_project_files()):
+        name = str(path.relative_to(DBT_PROJECT_DIR))
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 class Refresher:
     """Refreshes the marts again and again from one long-lived process (a stream worker calls
     `refresh()` every few seconds): the project is parsed once and the manifest handed to every
     dbt run, which saves dbt's start-up (partial parse, writing manifest.json and
-    run_results.json) on each refresh. A change to the project's files is noticed and parsed.
-    Not thread-safe: one refresh at a time per Refresher.
+    run_results.json) on each refresh. A change to the project's files is noticed and parsed,
+    and the models it changed are deployed (core/inventory/deploy.py) before the next refresh
+    runs them: never their new SQL on state their old SQL built. Not thread-safe: one refresh at
+    a time per Refresher.
     """
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, role: str = "stream worker", *, repeated: bool = True):
         self.settings = settings
+        self.role = role
+        # refreshing every few seconds: lighter runs (see _run)
+        self.repeated = repeated
         self._manifest: object | None = None
         self._stamp = 0.0
+        self._digest = ""  # the project as self._manifest was parsed from it
+        self._vars: dict = {}
+        self._relations: tuple[list[str], list[str]] = ([], [])
+        # the last comparison with the deployment: (project digest, recorded digest) -> models
+        self._compared: tuple[tuple[str, str], tuple[Model, ...] | None] | None = None
+        self._failed: tuple[str, float, str] | None = None  # digest, when, why
 
-    def _current_manifest(self) -> object:
+    def _invoke(self, args: list[str], manifest: object | None = None) -> object:
+        return _invoke(self.settings, args, manifest)
+
+    def _current_manifest(self, before_parse: Callable[[], None] = lambda: None) -> object:
         stamp = project_stamp()
         if self._manifest is None or stamp != self._stamp:
+            before_parse()
+            # read before the parse: a file changed meanwhile makes the next digest differ
+            digest, variables = project_digest(), project_vars(DBT_PROJECT_DIR)
             self._manifest = _invoke(self.settings, ["parse"])
-            self._stamp = stamp
+            self._stamp, self._digest, self._vars = stamp, digest, variables
+            models = models_of(self._manifest).values()
+            self._relations = ([m.schema for m in models], [m.alias for m in models])
         return self._manifest
 
+    def _to_deploy(
+        self, manifest: object, full_refresh: bool
+    ) -> tuple[tuple[Model, ...] | None, str | None]:
+        """The models to deploy before this refresh (None: nothing to compare with, every model
+        runs as it always did), and the recorded deployment's digest they were found against.
+        Costs a small file's read while the project is the deployed one."""
+        record = read_record(self.settings)
+        recorded = record["digest"] if record else None
+        if full_refresh:
+            return None, recorded
+        if recorded == self._digest:
+            return (), recorded
+        key = (self._digest, recorded or "")
+        if self._compared is None or self._compared[0] != key:
+            found = changed_models(self.settings, manifest, self._digest, self._vars, self._invoke)
+            self._compared = (key, found)
+        return self._compared[1], recorded
+
+    @contextmanager
+    def _deploying(self, models: tuple[Model, ...]) -> Iterator[None]:
+        """A failed deployment is reported, and tried again only when the project changes or
+        DEPLOY_RETRY_SECONDS have passed (the worker would otherwise rebuild on every tick)."""
+        if self._failed and self._failed[0] == self._digest:
+            wait = DEPLOY_RETRY_SECONDS - (time.monotonic() - self._failed[1])
+            if wait > 0:
+                raise DbtError(f"{self._failed[2]} (tried again in {wait:.0f} s)")
+        try:
+            yield
+        except RefreshBusy:
+            raise
+        except Exception as exc:
+            names = ", ".join(m.name for m in models)
+            self._failed = (self._digest, time.monotonic(), f"deploying {names} failed: {exc}")
+            raise DbtError(self._failed[2]) from exc
+
     def refresh(
-        self, as_of: datetime | None = None, full_refresh: bool = False, *, wait: bool = True
+        self,
+        as_of: datetime | None = None,
+        full_refresh: bool = False,
+        *,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> RefreshResult:
-        """Bring every mart up to date with the committed events, as of `as_of` (default: now).
-        Another writer's refresh is waited for, or with wait=False raises RefreshBusy."""
+        """Deploy the models changed since the last deployment, then bring every mart up to date
+        with the committed events, as of `as_of` (default: now). Another writer's refresh or
+        deployment is waited for (`on_wait` hears for whom), or with wait=False raises
+        RefreshBusy."""
         started = time.perf_counter()
-        with _lease(self.settings, "stream worker refresh", wait):
-            views_in_place, idle = _prepare_run(
-                self.settings, as_of or datetime.now(UTC), find_idle=not full_refresh
+
+        def held_elsewhere() -> None:
+            # a parse takes seconds: a writer that does not wait hears of another's lease first
+            if not wait and held_lease() is None:
+                with _lease(self.settings, self.role, wait=False, on_wait=on_wait):
+                    pass
+
+        manifest = self._current_manifest(held_elsewhere)
+        dbt_beside = lambda args: _invoke(self.settings, args)  # noqa: E731 (its own parse)
+        while True:
+            changes, recorded = self._to_deploy(manifest, full_refresh)
+            with ExitStack() as held:
+                if changes:
+                    # inside a lease this process holds (the nightly validation), waiting for
+                    # another deployment, which waits for that lease, would never end
+                    held.enter_context(
+                        deploy_lock(
+                            self.settings, wait=wait and held_lease() is None, on_wait=on_wait
+                        )
+                    )
+                    if (read_record(self.settings) or {}).get("digest") != recorded:
+                        continue  # another process deployed meanwhile: compare again
+                    with self._deploying(changes):
+                        build_beside(self.settings, manifest, changes, dbt_beside)
+                held.enter_context(_lease(self.settings, self.role, wait, on_wait))
+                if (read_record(self.settings) or {}).get("digest") != recorded:
+                    continue  # deployed by another process while this one waited
+                if changes:
+                    with self._deploying(changes):
+                        swap_in(self.settings, manifest, changes, dbt_beside, self._invoke)
+                    record_deployment(self.settings, manifest, self._digest, self._vars, changes)
+                results = self._run(manifest, as_of, full_refresh)
+                if changes is None or (recorded != self._digest and not changes):
+                    # the first deployment, a full rebuild, or a change of nothing dbt builds
+                    record_deployment(self.settings, manifest, self._digest, self._vars, ())
+            return RefreshResult(
+                as_of=as_of,
+                full_refresh=full_refresh,
+                models=len(results or []),
+                seconds=time.perf_counter() - started,
+                deployed=tuple(m.name for m in changes or ()),
             )
+
+    def _run(self, manifest: object, as_of: datetime | None, full_refresh: bool) -> object:
+        complete, idle = _prepare_run(
+            self.settings,
+            as_of or datetime.now(UTC),
+            self._relations,
+            find_idle=self.repeated and not full_refresh,
+        )
+        args = ["run"]
+        if self.repeated:
             # a refresh every few seconds: no JSON artifacts, and only warnings in dbt.log (the
             # debug log of every statement would grow by about 0.4 MB per refresh)
-            args = ["run", "--no-write-json", "--log-level-file", "warn"]
-            if full_refresh:
-                args.append("--full-refresh")
-            elif views_in_place:
-                # as in refresh(); and each dbt model costs some 50 ms even with nothing to do
-                args += ["--exclude", "config.materialized:view", *idle]
-            results = _invoke(self.settings, args, manifest=self._current_manifest())
-        return RefreshResult(
-            as_of=as_of,
-            full_refresh=full_refresh,
-            models=len(results or []),
-            seconds=time.perf_counter() - started,
-        )
+            args += ["--no-write-json", "--log-level-file", "warn"]
+        if full_refresh:
+            args.append("--full-refresh")
+        elif complete:
+            # views read the state tables and the clock when queried, and a deployment replaces
+            # the changed ones; each dbt model costs some 50 ms even with nothing to do. A
+            # missing relation (a new database) makes the run build every model.
+            args += ["--exclude", "config.materialized:view", *idle]
+        return _invoke(self.settings, args, manifest=manifest)
 
 
 def refresh(
@@ -216,24 +356,9 @@ def refresh(
     wait: bool = True,
     on_wait: Callable[[str], None] | None = None,
 ) -> RefreshResult:
-    """Bring every mart up to date with the committed events, as of `as_of` (default: now).
+    """Deploy the changed models and bring every mart up to date, as of `as_of` (default: now).
     Another writer's refresh is waited for (`on_wait` hears for whom), or with wait=False raises
     RefreshBusy. A process that refreshes repeatedly should keep one `Refresher` instead."""
-    started = time.perf_counter()
-    with _lease(settings, "inventory refresh", wait, on_wait):
-        views_in_place = _prepare_run(settings, as_of or datetime.now(UTC), find_idle=False)[0]
-        args = ["run"]
-        if full_refresh:
-            args.append("--full-refresh")
-        elif views_in_place:
-            # Views read the state tables and the clock when queried; re-creating them on every
-            # refresh costs dbt about 50 ms each. A new version of the models needs
-            # --full-refresh.
-            args += ["--exclude", "config.materialized:view"]
-        results = run_dbt(settings, args)
-    return RefreshResult(
-        as_of=as_of,
-        full_refresh=full_refresh,
-        models=len(results or []),
-        seconds=time.perf_counter() - started,
+    return Refresher(settings, role="inventory refresh", repeated=False).refresh(
+        as_of, full_refresh, wait=wait, on_wait=on_wait
     )

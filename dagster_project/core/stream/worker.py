@@ -11,6 +11,7 @@ A Dagster run per tick would cost 20-60 s; these loops cost what a refresh and a
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from dagster_project.core.db import connect
-from dagster_project.core.db.locks import STREAM_LOCK, advisory_lock, refresh_lease
+from dagster_project.core.db.locks import STREAM_LOCK, RefreshBusy, advisory_lock
 from dagster_project.core.inventory.report import RefreshReporter
 from dagster_project.core.settings import Settings
 from dagster_project.core.stream.progress import (
@@ -78,8 +79,9 @@ class StreamWorker:
         if refresh is None:
             from dagster_project.core.inventory.refresh import Refresher
 
-            # parses the project once: a refresh then costs the SQL, not dbt's start-up
-            refresh = Refresher(settings).refresh
+            # parses the project once: a refresh then costs the SQL, not dbt's start-up. It
+            # takes the lease itself: a deployment builds the changed models without it
+            refresh = functools.partial(Refresher(settings).refresh, wait=False)
         self._refresh = refresh
         self.reporter = RefreshReporter(
             settings, "stream worker", self.config.report_every, background=True
@@ -127,22 +129,21 @@ class StreamWorker:
         if not self._refresh_due(seq, now):
             return seq, False, None
         try:
-            # another writer (a nightly validation, an analytics engineer's dbt run) holds the
-            # state for a while: skip, the reads stay current
-            with refresh_lease(self.settings, "stream worker", wait=False) as taken:
-                if not taken:
-                    return seq, False, None
-                started = time.perf_counter()
-                self._refresh()
-                with self._lock:
-                    self._update(
-                        refreshed_seq=seq,
-                        last_refresh_at=now,
-                        last_refresh_seconds=time.perf_counter() - started,
-                        refreshes=self.progress.refreshes + 1,
-                    )
-                self.reporter.report(seq, self.progress.last_refresh_seconds)
-                return seq, True, None
+            started = time.perf_counter()
+            self._refresh()
+            with self._lock:
+                self._update(
+                    refreshed_seq=seq,
+                    last_refresh_at=now,
+                    last_refresh_seconds=time.perf_counter() - started,
+                    refreshes=self.progress.refreshes + 1,
+                )
+            self.reporter.report(seq, self.progress.last_refresh_seconds)
+            return seq, True, None
+        except RefreshBusy:
+            # another writer (a nightly validation, an analytics engineer's dbt run, another
+            # process's deployment) holds the state for a while: skip, the reads stay current
+            return seq, False, None
         except Exception as exc:  # the loop must outlive a bad refresh; Dagster sees last_error
             log.exception("refresh failed")
             return seq, False, _error(exc)

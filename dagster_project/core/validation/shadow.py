@@ -185,6 +185,9 @@ def validate_against_full_rebuild(
 ) -> ValidationResult:
     """Rebuild into shadow schemas, catch both sides up to the same events, compare every mart."""
     as_of = as_of or datetime.now(UTC)
+    # models changed since the last deployment are deployed first, while events still arrive:
+    # the rebuild below is of the project as it is now
+    refresh(settings, as_of=as_of)
     with refresh_lease(settings, "nightly validation"):
         started = time.perf_counter()
         shadow_run(settings, as_of, full_refresh=True)
