@@ -41,6 +41,7 @@ class Mart:
     name: str
     domain: str  # its folder under models/marts: inventory, reconciliation, ...
     path: str  # its SQL file, relative to the dbt project
+    sql: str  # the file's text, uncompiled
     description: str
     columns: dict[str, Column]  # as the YAML declares them, in order
     contract_enforced: bool
@@ -107,6 +108,7 @@ def marts(manifest: dict[str, Any]) -> list[Mart]:
                 name=node["name"],
                 domain=node["fqn"][2] if len(node["fqn"]) > 3 else "",
                 path=node["original_file_path"],
+                sql=node["raw_code"],
                 description=node["description"].strip(),
                 columns={
                     name: Column(name, column.get("data_type"), column["description"].strip())
