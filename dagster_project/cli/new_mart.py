@@ -332,10 +332,7 @@ def _engine_folder_config(domain: str, engine: str) -> str | None:
             f"nothing was written. Enable marts/{domain}/{engine}/ there on {engine} only"
         )
     else:
-        comment = (
-            f"{' ' * indent}# a mart only one engine keeps: marts/{domain}/<engine>/ "
-            "(docs/adding-a-mart.md#one-engine-only)"
-        )
+        comment = f"{' ' * indent}# marts one engine keeps (docs/adding-a-mart.md#one-engine-only)"
         lines[end:end] = [comment, f"{' ' * indent}{domain}:", *enabled]
     new = "\n".join(lines)
     config = yaml.safe_load(new)["models"][project["name"]][MARTS_LAYER]
