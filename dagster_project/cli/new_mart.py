@@ -70,27 +70,28 @@ final as (
 select * from final
 """
 
-# The index Materialize keeps the mart's results in, for reads by key; a Postgres mart is a
-# plain view (macros/materializations/view.sql) and has none.
-INDEX_CONFIG = {
-    None: """\
+CONFIG = """\
 {{{{
     config(
-        indexes=[{{'columns': {key}}}] if target.type == 'materialize' else [],
+        indexes={indexes},
     )
 }}}}
 
-""",
-    "materialize": """\
-{{{{
-    config(
-        indexes=[{{'columns': {key}}}],
-    )
-}}}}
+"""
 
-""",
-    "postgres": "",
-}
+
+def _index_config(engine: str | None, keys: list[str], manifest: dict[str, Any]) -> str:
+    """The index Materialize keeps the mart's results in, for reads by key; a Postgres mart is a
+    plain view (macros/materializations/view.sql) and has none. Written as the project's marts
+    write it: through its mart_indexes() macro once it has one."""
+    if engine == "postgres":
+        return ""
+    index = f"[{{'columns': {keys!r}}}]"
+    if engine == "materialize":
+        return CONFIG.format(indexes=index)
+    if f"macro.{manifest['metadata']['project_name']}.mart_indexes" in manifest["macros"]:
+        return CONFIG.format(indexes=f"mart_indexes({keys!r})")
+    return CONFIG.format(indexes=f"{index} if target.type == 'materialize' else []")
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _identifier(kind: str, value: str) -> str:
 
 
 def _existing(name: str, manifest: dict[str, Any]) -> str | None:
-    """Where a model, seed, snapshot or test of that name already is, on either engine."""
+    """Where a model, seed or snapshot of that name already is, on either engine."""
     for path in (DBT_PROJECT_DIR / "models").rglob(f"{name}.*"):
         if path.suffix in (".sql", ".py"):
             return str(path.relative_to(DBT_PROJECT_DIR.parent))
@@ -365,7 +366,7 @@ def plan(name: str, keys: list[str], domain: str, engine: str | None, chosen: st
 
     files = {
         sql_path: SQL.format(
-            config=INDEX_CONFIG[engine].format(key=repr(keys)),
+            config=_index_config(engine, keys, manifest),
             todo=TODO,
             name=name,
             upstream=upstream,
