@@ -235,7 +235,8 @@ def _models_entry(name: str, keys: list[Column], has_anchor: bool) -> str:
         lines += [
             "    data_tests:",
             "      - unique_key_columns:",
-            f"          columns: [{', '.join(c.name for c in keys)}]",
+            "          arguments:",
+            f"            columns: [{', '.join(c.name for c in keys)}]",
         ]
     return "\n".join(lines) + "\n"
 
