@@ -85,7 +85,7 @@ final as (
         coalesce(d.decision <> 'pending' and m.system_qty <> d.decided_system_qty, false)
             as recount_suggested,
         -- metadata: current on every read, as inventory_position
-        {{ 'null::timestamptz' if target.type == 'materialize' else 'now()' }} as as_of
+        {{ read_as_of() }} as as_of
     from measured as m
     left join decisions as d on d.count_id = m.count_id
 )
