@@ -28,6 +28,7 @@ from tests.transform.test_mart_contract import (
     has_no_todo_left,
     is_described,
 )
+from tests.transform.test_model_rules import check_marts_on_both_engines
 
 GUIDE = ROOT / "docs" / "adding-a-mart.md"
 # what the package and the dbt project need to run from a copy
@@ -75,7 +76,7 @@ def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> subprocess.Com
 GRAPH = """
 import json, dagster as dg
 from dagster_project.definitions import defs
-from dagster_project.defs.stream.sensors import KEPT_CURRENT
+from dagster_project.defs.stream.sensors import kept_current
 graph = defs().resolve_asset_graph()
 found = {}
 for name in %r:
@@ -87,7 +88,7 @@ for name in %r:
         "group": node.group_name,
         "parents": sorted(k.to_user_string() for k in node.parent_keys),
         "checks": sorted(c.name for c in graph.asset_check_keys if c.asset_key == key),
-        "observed": key in KEPT_CURRENT,
+        "observed": key in kept_current(),
     }
 print(json.dumps(found))
 """
@@ -176,6 +177,8 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
     assert "idle_skus" not in on_materialize
     indexes = manifest["nodes"]["model.realtime_inventory.idle_pairs"]["config"]["indexes"]
     assert [index["columns"] for index in indexes] == [["sku_id", "location_id"]]
+    # the layout rule allows a mart on one engine when it is in that engine's folder
+    check_marts_on_both_engines(load_manifest(scratch / "target" / "manifest.json"), manifest)
 
 
 def test_the_guides_reference_agrees_with_its_unit_test():
