@@ -3,15 +3,19 @@ fails with the marts that break it and, in words, what is missing and where the 
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
 from dagster_project.cli.new_mart import STUB_TEST_SUFFIX, TODO
-from dagster_project.core.inventory.manifest import Mart, read_marts
-from dagster_project.core.settings import PROJECT_ROOT
+from dagster_project.core.inventory.manifest import Mart, manifest_path, read_marts
+from dagster_project.core.settings import PROJECT_ROOT, Settings
 
 GUIDE = "docs/adding-a-mart.md"
 
@@ -196,3 +200,32 @@ def test_every_section_a_rule_points_to_is_in_the_guide() -> None:
     }
     for _, _, section in BROKEN.values():
         assert section.removeprefix("#") in anchors, section
+
+
+@pytest.mark.slow
+def test_a_reader_waits_while_another_process_parses(tmp_path) -> None:
+    """dbt writes manifest.json in place: while one process holds the parse lock (parsing), a
+    reader in another waits for it instead of reading half a file."""
+    home = tmp_path / "home"
+    settings = Settings(home=home)
+    lock_path = manifest_path(settings).parent / "manifest.lock"
+    lock_path.parent.mkdir(parents=True)
+    read = (
+        "from dagster_project.core.inventory.manifest import read_marts;"
+        "from dagster_project.core.settings import Settings;"
+        "print(len(read_marts(Settings())))"
+    )
+    env = {**os.environ, "INVENTORY_HOME": str(home)}
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        reader = subprocess.Popen(
+            [sys.executable, "-c", read], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        with pytest.raises(subprocess.TimeoutExpired):
+            reader.wait(timeout=15)
+        # nor has it started parsing: dbt has written neither its log nor any target file
+        assert not (settings.state_dir / "dbt" / "logs").exists()
+        assert [p.name for p in lock_path.parent.iterdir()] == ["manifest.lock"]
+    stdout, stderr = reader.communicate(timeout=600)
+    assert reader.returncode == 0, stderr.decode()[-3000:]
+    assert int(stdout) >= 10, stdout

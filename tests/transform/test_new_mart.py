@@ -76,7 +76,7 @@ def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> subprocess.Com
 GRAPH = """
 import json, dagster as dg
 from dagster_project.definitions import defs
-from dagster_project.defs.stream.sensors import kept_current
+from dagster_project.defs.stream.sensors import KEPT_CURRENT
 graph = defs().resolve_asset_graph()
 found = {}
 for name in %r:
@@ -88,7 +88,7 @@ for name in %r:
         "group": node.group_name,
         "parents": sorted(k.to_user_string() for k in node.parent_keys),
         "checks": sorted(c.name for c in graph.asset_check_keys if c.asset_key == key),
-        "observed": key in kept_current(),
+        "observed": key in KEPT_CURRENT,
     }
 print(json.dumps(found))
 """

@@ -8,8 +8,11 @@ engine is not in it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,18 +66,33 @@ def manifest_path(settings: Settings) -> Path:
     return Path(dbt_paths(settings)["DBT_TARGET_PATH"]) / "manifest.json"
 
 
-def ensure_manifest(settings: Settings) -> Path:
-    """Parse the project when its manifest is missing or older than a model, macro or test;
-    return its path. Parsing takes a few seconds once and is skipped while nothing changed."""
-    path = manifest_path(settings)
+@contextmanager
+def _parsing(path: Path) -> Iterator[None]:
+    """One parse at a time per manifest, across processes: dbt writes manifest.json in place, and
+    a process reading it meanwhile (two Dagster processes loading, a CLI) would get half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / "manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _parse_if_stale(settings: Settings, path: Path) -> None:
     if path.exists() and path.stat().st_mtime >= project_stamp():
-        return path
+        return
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_environment(settings))
     result = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--quiet"])
     if not result.success:
         raise DbtError(f"dbt parse failed: {result.exception}")
+
+
+def ensure_manifest(settings: Settings) -> Path:
+    """Parse the project when its manifest is missing or older than a model, macro or test;
+    return its path. Parsing takes a few seconds once and is skipped while nothing changed."""
+    path = manifest_path(settings)
+    with _parsing(path):
+        _parse_if_stale(settings, path)
     return path
 
 
@@ -84,7 +102,11 @@ def load_manifest(path: Path) -> dict[str, Any]:
 
 def read_marts(settings: Settings) -> list[Mart]:
     """The marts of the project as it stands (parsed first if a file changed)."""
-    return marts(load_manifest(ensure_manifest(settings)))
+    path = manifest_path(settings)
+    with _parsing(path):
+        _parse_if_stale(settings, path)
+        manifest = load_manifest(path)
+    return marts(manifest)
 
 
 def marts(manifest: dict[str, Any]) -> list[Mart]:
