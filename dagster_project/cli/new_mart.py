@@ -80,18 +80,14 @@ CONFIG = """\
 """
 
 
-def _index_config(engine: str | None, keys: list[str], manifest: dict[str, Any]) -> str:
+def _index_config(engine: str | None, keys: list[str]) -> str:
     """The index Materialize keeps the mart's results in, for reads by key; a Postgres mart is a
-    plain view (macros/materializations/view.sql) and has none. Written as the project's marts
-    write it: through its mart_indexes() macro once it has one."""
+    plain view (macros/materializations/view.sql) and has none (macros/indexes.sql)."""
     if engine == "postgres":
         return ""
-    index = f"[{{'columns': {keys!r}}}]"
     if engine == "materialize":
-        return CONFIG.format(indexes=index)
-    if f"macro.{manifest['metadata']['project_name']}.mart_indexes" in manifest["macros"]:
-        return CONFIG.format(indexes=f"mart_indexes({keys!r})")
-    return CONFIG.format(indexes=f"{index} if target.type == 'materialize' else []")
+        return CONFIG.format(indexes=f"[{{'columns': {keys!r}}}]")
+    return CONFIG.format(indexes=f"mart_indexes({keys!r})")
 
 
 @dataclass(frozen=True)
@@ -367,7 +363,7 @@ def plan(name: str, keys: list[str], domain: str, engine: str | None, chosen: st
 
     files = {
         sql_path: SQL.format(
-            config=_index_config(engine, keys, manifest),
+            config=_index_config(engine, keys),
             todo=TODO,
             name=name,
             upstream=upstream,
