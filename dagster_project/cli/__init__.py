@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from dagster_project.cli import data, db, demo, marts, reconciliation, simulate, stream, ui
+from dagster_project.cli import (
+    data,
+    db,
+    demo,
+    marts,
+    new_mart,
+    reconciliation,
+    simulate,
+    stream,
+    ui,
+)
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 app.add_typer(db.app, name="db")
@@ -13,6 +23,7 @@ app.command()(data.load)
 app.add_typer(data.quarantine_app, name="quarantine")
 app.add_typer(reconciliation.app, name="reconciliation")
 app.command(name="refresh")(marts.refresh_command)
+app.command(name="new-mart")(new_mart.new_mart)
 app.command()(simulate.simulate)
 app.command()(stream.stream)
 app.command()(ui.ui)

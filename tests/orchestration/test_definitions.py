@@ -38,12 +38,13 @@ QUALITY_CHECKS = {
 
 
 def dbt_models() -> dict[str, str]:
-    """Model name -> layer, read from the dbt project's files (Materialize-only ones aside)."""
+    """Model name -> layer, read from the dbt project's files: Materialize's own models
+    (models/materialize/, and the materialize/ engine folders within a layer) aside."""
     models = {}
     for path in (DBT_PROJECT_DIR / "models").rglob("*.sql"):
-        layer = path.relative_to(DBT_PROJECT_DIR / "models").parts[0]
-        if layer != "materialize":
-            models[Path(path).stem] = layer
+        folders = path.relative_to(DBT_PROJECT_DIR / "models").parts[:-1]
+        if "materialize" not in folders:
+            models[Path(path).stem] = folders[0]
     return models
 
 

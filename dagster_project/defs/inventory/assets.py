@@ -7,12 +7,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.core.db.locks import refresh_lease
+from dagster_project.core.inventory.manifest import dbt_environment
 from dagster_project.core.settings import get_settings
-from dagster_project.defs.inventory.project import (
-    InventoryDbtTranslator,
-    dbt_environment,
-    inventory_dbt_project,
-)
+from dagster_project.defs.inventory.project import InventoryDbtTranslator, inventory_dbt_project
 
 project = inventory_dbt_project()
 translator = InventoryDbtTranslator()

@@ -3,8 +3,6 @@ fresh the marts must be and when their tests run."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import cache
@@ -13,40 +11,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
-from dagster_project.core.db.server import ServerError
-from dagster_project.core.inventory.refresh import (
-    DBT_PROJECT_DIR,
-    DbtError,
-    dbt_env,
-    dbt_paths,
-    project_stamp,
-)
-from dagster_project.core.settings import Settings, get_settings
-
-
-def dbt_environment(settings: Settings) -> dict[str, str]:
-    """What the profile reads; without a started server, parsing still works on the defaults."""
-    try:
-        return dbt_env(settings)
-    except ServerError:
-        return dbt_paths(settings)
-
-
-def ensure_manifest(project: DbtProject, settings: Settings) -> None:
-    """Parse the project when its manifest is missing or older than a model, macro or test.
-
-    Dagster builds the asset graph from the manifest at load time; parsing in this process takes
-    a few seconds once and is skipped while nothing changed.
-    """
-    manifest = project.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime >= project_stamp():
-        return
-    from dbt.cli.main import dbtRunner
-
-    os.environ.update(dbt_environment(settings))
-    result = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--quiet"])
-    if not result.success:
-        raise DbtError(f"dbt parse failed: {result.exception}")
+from dagster_project.core.inventory.manifest import ensure_manifest, load_manifest, manifest_path
+from dagster_project.core.inventory.refresh import DBT_PROJECT_DIR
+from dagster_project.core.settings import get_settings
 
 
 @cache
@@ -54,10 +21,10 @@ def inventory_dbt_project() -> DbtProject:
     settings = get_settings()
     project = DbtProject(
         project_dir=DBT_PROJECT_DIR,
-        target_path=settings.state_dir / "dbt" / "target",
+        target_path=manifest_path(settings).parent,
         profiles_dir=DBT_PROJECT_DIR,
     )
-    ensure_manifest(project, settings)
+    ensure_manifest(settings)
     return project
 
 
@@ -119,7 +86,7 @@ def mart_asset_keys() -> list[dg.AssetKey]:
     """The marts' asset keys, as the dbt assets have them: from the manifest, through the
     translator."""
     project = inventory_dbt_project()
-    manifest = json.loads(project.manifest_path.read_text())
+    manifest = load_manifest(project.manifest_path)
     translator = InventoryDbtTranslator()
     keys = []
     for unique_id, node in manifest["nodes"].items():

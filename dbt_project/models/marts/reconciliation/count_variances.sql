@@ -83,7 +83,9 @@ final as (
         case when d.decision <> 'pending' then m.system_qty - d.decided_system_qty end
             as drift_qty,
         coalesce(d.decision <> 'pending' and m.system_qty <> d.decided_system_qty, false)
-            as recount_suggested
+            as recount_suggested,
+        -- metadata: current on every read, as inventory_position
+        {{ read_as_of() }} as as_of
     from measured as m
     left join decisions as d on d.count_id = m.count_id
 )

@@ -1,0 +1,233 @@
+"""`inventory new-mart` in a copy of the project, as an analytics engineer uses it: what it writes
+builds with `dbt build -s NAME` on the embedded Postgres, is in the Dagster asset graph with its
+checks, and keeps to one engine when asked; the worked example of docs/adding-a-mart.md builds
+and passes its hand-computed unit test. Bad names are refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dagster_project.core.inventory.manifest import load_manifest, marts
+from dagster_project.core.inventory.refresh import refresh
+from tests.conftest import ROOT, run_cli
+from tests.faults.writers import DBT, plain_dbt_env
+from tests.reference import domain
+from tests.transform.test_mart_contract import (
+    contract_gaps,
+    has_a_unit_test,
+    has_no_todo_left,
+    is_described,
+)
+from tests.transform.test_model_rules import check_marts_on_both_engines
+
+GUIDE = ROOT / "docs" / "adding-a-mart.md"
+# what the package and the dbt project need to run from a copy
+COPIED = ("dagster_project", "dbt_project", "expectations", "pyproject.toml")
+LEFT_OUT = shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__", ".user.yml")
+# a fenced block of the guide that is a file, or is appended to one: ```sql file=<path>
+BLOCK = re.compile(r"^```(\w+) (file|append)=(\S+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def guide_blocks() -> list[tuple[str, str, str, str]]:
+    blocks = BLOCK.findall(GUIDE.read_text())
+    assert blocks, f"no file blocks in {GUIDE}"
+    return blocks
+
+
+def node_name(unique_id: str) -> str:
+    # test.<project>.<name>.<hash>; model.<project>.<name>; unit_test.<project>.<model>.<name>
+    parts = unique_id.split(".")
+    return parts[-2] if parts[0] == "test" else parts[-1]
+
+
+def in_copy(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    """Python in the copy: its package first on the path, its own state folder (so its dbt
+    manifest is not the session's)."""
+    env = {**os.environ, "PYTHONPATH": str(root), "INVENTORY_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> subprocess.CompletedProcess:
+    """dbt in the copy's project against the session's server."""
+    project = root / "dbt_project"
+    env = plain_dbt_env(settings, scratch) | {"PWD": str(project)}
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+GRAPH = """
+import json, dagster as dg
+from dagster_project.definitions import defs
+from dagster_project.defs.stream.sensors import KEPT_CURRENT
+graph = defs().resolve_asset_graph()
+found = {}
+for name in %r:
+    key = dg.AssetKey(["marts", name])
+    if not graph.has(key):
+        continue
+    node = graph.get(key)
+    found[name] = {
+        "group": node.group_name,
+        "parents": sorted(k.to_user_string() for k in node.parent_keys),
+        "checks": sorted(c.name for c in graph.asset_check_keys if c.asset_key == key),
+        "observed": key in KEPT_CURRENT,
+    }
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.slow
+def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_path):
+    root, home, scratch = tmp_path / "project", tmp_path / "home", tmp_path / "dbt"
+    root.mkdir()
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=LEFT_OUT)
+        else:
+            shutil.copy2(source, root / name)
+    models = root / "dbt_project" / "models" / "marts" / "inventory"
+
+    for args in (
+        ["idle_pairs", "--keys", "sku_id,location_id"],
+        ["idle_skus", "--keys", "sku_id", "--postgres-only"],
+    ):
+        made = in_copy(root, home, "-m", "dagster_project.cli", "new-mart", *args)
+        assert made.returncode == 0, made.stdout + made.stderr
+        assert "wrote dbt_project/models/marts/inventory/" in made.stdout
+    assert (models / "idle_pairs.sql").exists()
+    assert (models / "postgres" / "idle_skus.sql").exists()
+    assert "idle_skus reads inventory_turns_30d" in made.stderr  # the mart keyed by sku_id alone
+
+    # the guide's worked example, in the files the command writes to
+    for _, how, path, text in guide_blocks():
+        target = root / path
+        if path.startswith("tests/"):
+            continue  # the reference, checked below without a database
+        if how == "file":
+            target.write_text(text)
+        else:
+            target.write_text(target.read_text().rstrip("\n") + "\n\n" + text)
+
+    refresh(settings)  # the models the new marts read
+    built = plain_dbt(settings, root, scratch, "build", "-s", "idle_pairs idle_skus slow_movers")
+    assert built.returncode == 0, built.stdout[-5000:]
+    results = json.loads((scratch / "target" / "run_results.json").read_text())["results"]
+    statuses = {node_name(r["unique_id"]): r["status"] for r in results}
+    for node in (
+        "idle_pairs",
+        "idle_pairs__one_row_per_key",
+        "unique_key_columns_idle_pairs_sku_id__location_id",
+        "idle_skus",
+        "unique_idle_skus_sku_id",
+        "slow_movers",
+        "slow_movers__no_issue_in_the_half_open_30_days",
+        "unique_key_columns_slow_movers_sku_id__location_id",
+    ):
+        assert statuses.get(node) in ("success", "pass"), (node, statuses)
+
+    # what is left to write after the command, and nothing after the guide's example
+    found = {m.name: m for m in marts(load_manifest(scratch / "target" / "manifest.json"))}
+    scaffolded = found["idle_pairs"]
+    left = [is_described(scaffolded), has_a_unit_test(scaffolded), has_no_todo_left(scaffolded)]
+    assert all(left)
+    assert contract_gaps(scaffolded) == [gap for gaps in left for gap in gaps]
+    assert contract_gaps(found["slow_movers"]) == []
+    assert found["idle_skus"].path == "models/marts/inventory/postgres/idle_skus.sql"
+
+    graph = in_copy(root, home, "-c", GRAPH % (["idle_pairs", "idle_skus", "slow_movers"],))
+    assert graph.returncode == 0, graph.stderr[-5000:]
+    assets = json.loads(graph.stdout.strip().splitlines()[-1])
+    assert assets["idle_pairs"]["group"] == "marts"
+    assert assets["idle_pairs"]["parents"] == ["marts/inventory_position"]
+    assert assets["idle_skus"]["parents"] == ["marts/inventory_turns_30d"]
+    assert assets["slow_movers"]["parents"] == [
+        "intermediate/int_wms_movements",
+        "marts/inventory_position",
+    ]
+    assert "unique_key_columns_idle_pairs_sku_id__location_id" in assets["idle_pairs"]["checks"]
+    assert "not_null_idle_pairs_location_id" in assets["idle_pairs"]["checks"]
+    assert "unique_idle_skus_sku_id" in assets["idle_skus"]["checks"]
+    assert all(asset["observed"] for asset in assets.values())
+
+    # on Materialize the Postgres-only mart is disabled, the others indexed on their keys
+    mz = plain_dbt(settings, root, tmp_path / "mz", "parse", "--target", "materialize")
+    assert mz.returncode == 0, mz.stdout[-5000:]
+    manifest = load_manifest(tmp_path / "mz" / "target" / "manifest.json")
+    on_materialize = {m.name for m in marts(manifest)}
+    assert {"idle_pairs", "slow_movers"} <= on_materialize
+    assert "idle_skus" not in on_materialize
+    indexes = manifest["nodes"]["model.realtime_inventory.idle_pairs"]["config"]["indexes"]
+    assert [index["columns"] for index in indexes] == [["sku_id", "location_id"]]
+    # the layout rule allows a mart on one engine when it is in that engine's folder
+    check_marts_on_both_engines(load_manifest(scratch / "target" / "manifest.json"), manifest)
+
+
+def test_the_guides_reference_agrees_with_its_unit_test():
+    """The worked example's plain-Python reference gives the rows its unit test expects."""
+    blocks = {path: text for _, _, path, text in guide_blocks()}
+    namespace = vars(domain).copy()
+    exec(blocks["tests/reference/domain.py"], namespace)
+    [case] = yaml.safe_load(blocks["dbt_project/models/marts/inventory/_inventory__unit_tests.yml"])
+    given = {g["input"]: g["rows"] for g in case["given"]}
+
+    def typed(row: dict) -> dict:
+        # numbers compare equal as int and Decimal; instants need parsing
+        return {
+            k: datetime.fromisoformat(v) if isinstance(v, str) and k.endswith("_ts") else v
+            for k, v in row.items()
+        }
+
+    as_of = datetime.fromisoformat(case["overrides"]["vars"]["as_of"])
+    rows = namespace["slow_movers"](
+        [typed(r) for r in given["ref('inventory_position')"]],
+        [typed(r) for r in given["ref('int_wms_movements')"]],
+        as_of,
+    )
+    expected = [typed({k: v for k, v in r.items() if k != "as_of"}) for r in case["expect"]["rows"]]
+    assert rows == expected
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["Slow-Movers", "--keys", "sku_id"], "'Slow-Movers' is not a valid identifier"),
+        (["slow_movers", "--keys", "sku_id,sku_id"], "each column once"),
+        (["slow_movers", "--keys", "sku_id", "--domain", "Bad Domain"], "--domain 'Bad Domain'"),
+        (
+            ["slow_movers", "--keys", "sku_id", "--postgres-only", "--materialize-only"],
+            "choose one",
+        ),
+        (["inventory_position", "--keys", "sku_id"], "inventory_position already exists"),
+        (["slow_movers", "--keys", "bin_id"], "no mart is keyed by (bin_id)"),
+    ],
+)
+def test_a_bad_name_is_refused_and_nothing_written(settings, args, says):
+    def project_files() -> dict[Path, float]:
+        project = ROOT / "dbt_project"
+        files = [*(project / "models").rglob("*"), project / "dbt_project.yml"]
+        return {p: p.stat().st_mtime for p in files if p.is_file()}
+
+    before = project_files()
+    refused = run_cli("new-mart", *args)
+    assert refused.returncode == 2
+    assert says in refused.stderr.decode(), refused.stderr.decode()
+    assert project_files() == before
