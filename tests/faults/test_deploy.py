@@ -11,11 +11,12 @@ import shutil
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from dagster_project.core.ingest import ingest_records
 from dagster_project.core.inventory import refresh as refresh_module
 from dagster_project.core.inventory.deploy import read_record
 from dagster_project.core.inventory.refresh import refresh
@@ -164,11 +165,23 @@ def test_changed_models_deploy_themselves(conn, settings, tmp_path, project):
     kill(deploying)
     assert relations(conn)["intermediate.int_movement_spikes"][0] == spikes
     assert read_record(settings) == recorded
+
+    # a movement far above its SKU's usual size, ingested before the deployment and counted by
+    # the refresh right after the swap: the swapped-in table takes it up from its carried-over
+    # mark, which must be the live run it has read up to, not one past it
+    sku, location = conn.execute(
+        "select sku_id, location_id from raw.wms_events group by 1, 2 order by count(*) desc"
+    ).fetchone()
+    spike = {"event_id": "DEPLOYED-SPIKE", "event_type": "receipt", "sku_id": sku,
+             "location_id": location, "qty_delta": 10**6, "unit_cost": 1,
+             "event_ts": (T - timedelta(hours=1)).isoformat()}  # fmt: skip
+    ingest_records(conn, "wms", [spike], "a spike")
     done = run_cli("refresh", "--as-of", T.isoformat())
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     assert "int_movement_spikes, movement_anomalies\n" in done.stderr.decode()
+    found = "select count(*) from marts.movement_anomalies where event_id = 'DEPLOYED-SPIKE'"
+    assert conn.execute(found).fetchone() == (1,)
 
-    # new events after the swap reach the swapped-in table through its carried-over mark
     plant.feed(conn)
     refresh(settings, as_of=T)
     assert_equals_full_rebuild(settings, T)
