@@ -165,11 +165,34 @@ class Supervisor:
         return running + [pid for pid in _tagged(self.token) if pid not in running]
 
 
+def fail_runs_cut_short(settings: Settings) -> int:
+    """Mark failed the runs that the last stop of the UI cut short; return how many.
+
+    Its daemon's runs die with it (stop() ends all it started), but one killed mid-step stays
+    STARTED for good: the default run launcher cannot see its process die. Two such held the run
+    queue's two slots, so no check run, validation or reconciliation ran again."""
+    import dagster as dg
+
+    unfinished = [
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    ]
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        runs = instance.get_runs(filters=dg.RunsFilter(statuses=unfinished))
+        for run in runs:
+            instance.report_run_failed(run, "cut short when `inventory ui` last stopped")
+    return len(runs)
+
+
 def start_ui(supervisor: Supervisor, host: str, port: int) -> None:
     """Start the webserver and the daemon (which runs the sensors and schedules)."""
     from dagster_project.defs.inventory.project import inventory_dbt_project
 
     inventory_dbt_project()  # parse once here rather than in both processes
+    dagster_env(supervisor.settings)  # the instance's folder and configuration
+    if failed := fail_runs_cut_short(supervisor.settings):
+        err.print(f"{failed} run(s) cut short when the UI last stopped: marked failed")
     # no target: in the project folder both read pyproject.toml's [tool.dg.project], the module
     # and the code location's name with it (`-m` alone would name the location after the module,
     # and every load would warn that the project's name does not match)

@@ -81,3 +81,26 @@ def test_ui_serves_the_assets_on_loopback_and_starts_the_worker(conn, settings, 
     while status.exists() and "State:\tZ" not in status.read_text():
         assert time.monotonic() < deadline, "the worker the UI brought up still runs"
         time.sleep(0.5)
+
+
+def test_a_run_the_last_stop_cut_short_is_marked_failed_at_the_next_start(tmp_path):
+    """Left STARTED it would hold a slot of the run queue for good."""
+    import dagster as dg
+    from dagster._core.test_utils import create_run_for_test
+
+    from dagster_project.cli.ui import dagster_env, fail_runs_cut_short
+    from dagster_project.core.settings import Settings
+
+    settings = Settings(home=tmp_path)
+    dagster_env(settings)
+    status = dg.DagsterRunStatus
+    statuses = [status.STARTED, status.STARTING, status.NOT_STARTED, status.SUCCESS]
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        runs = [create_run_for_test(instance, job_name="checks", status=s) for s in statuses]
+
+    assert fail_runs_cut_short(settings) == 2
+
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        after = [instance.get_run_by_id(r.run_id).status for r in runs]
+    # a run not launched yet is the queue's to start; a finished one stays as it ended
+    assert after == [status.FAILURE, status.FAILURE, status.NOT_STARTED, status.SUCCESS]
