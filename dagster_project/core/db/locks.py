@@ -31,6 +31,9 @@ STREAM_LOCK = 7_300_004
 # In SQL, ops.swap_in (migration 0007): one swap at a time, or two swaps locking views they share
 # would deadlock each other.
 SWAP_LOCK = 7_300_005
+# One deployment at a time (core/inventory/deploy.py): two would build into the same deploy_*
+# schemas.
+DEPLOY_LOCK = 7_300_006
 # Also in SQL, reconciliation.open_decisions and close_decision (migrations 0006 and 0008, whose
 # comments call it counts.py's LOCK_KEY): one decider at a time, so their order check holds.
 DECISION_LOCK = 7_300_201

@@ -30,14 +30,12 @@ import yaml
 from psycopg import sql
 
 from dagster_project.core.db import connect
-from dagster_project.core.db.locks import RefreshBusy, advisory_lock
+from dagster_project.core.db.locks import DEPLOY_LOCK, RefreshBusy, advisory_lock
 from dagster_project.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 DEPLOY_PREFIX = "deploy_"
-# One deployment at a time: two would build into the same deploy_* schemas.
-DEPLOY_LOCK = 7_300_006
 STORED = ("incremental", "table")
 
 
