@@ -50,5 +50,5 @@ def inventory_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource)
         # lease and move the clock the marts are as of
         yield from dbt.cli(["test", "--exclude", "test_type:unit"], context=context).stream()
         return
-    with refresh_lease(settings, f"Dagster run {context.run_id}", on_wait=context.log.info):
+    with refresh_lease(settings, f"Dagster run {context.run.run_id}", on_wait=context.log.info):
         yield from dbt.cli(["build", "--exclude", "test_type:unit"], context=context).stream()
