@@ -27,6 +27,7 @@ class Served:
     url: str
     token: str
     log: Path
+    pid: int
 
     def post(self, source: str, body: bytes, content_type: str, token: str | None = None):
         headers = {"Content-Type": content_type}
@@ -86,5 +87,5 @@ def served(database: str, settings: Settings, tmp_path_factory) -> Iterator[Serv
         {"INVENTORY_SERVE_MAX_BODY_BYTES": str(BODY_LIMIT), "INVENTORY_SERVE_TOKEN": None},
     )
     token = settings.serve_token_file.read_text().strip()
-    yield Served(url, token, log)
+    yield Served(url, token, log, process.pid)
     assert stop(process) == 0, log.read_text()

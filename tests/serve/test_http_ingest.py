@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import httpx
+import psutil
 import pytest
 
 from dagster_project.core.ingest.http import create_app
@@ -120,6 +121,20 @@ def test_every_event_source_and_reference_source_is_served(conn, served):
     )
     assert skus.json() == {"received": 2, "accepted": 1, "duplicates": 0, "quarantined": 1}
     assert conn.execute("select sku_id, base_uom from raw.skus").fetchall() == [("S1", "EA")]
+
+
+def test_it_listens_on_loopback_only_and_works_as_the_ingest_role(conn, served):
+    listening = {
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.Process(served.pid).net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN
+    }
+    assert listening == {("127.0.0.1", int(served.url.rsplit(":", 1)[1]))}
+    assert served.post("wms", ndjson(receipt("R1")), NDJSON).status_code == 200
+    roles = conn.execute(
+        "select distinct usename from pg_stat_activity where application_name = 'inventory serve'"
+    ).fetchall()
+    assert roles == [("inventory_ingest",)]
 
 
 def test_a_source_added_to_the_registry_gets_its_route(monkeypatch, settings):
