@@ -87,6 +87,26 @@ class Settings(BaseSettings):
     reconcile_cron: str = Field(
         default="0 6 * * *", description="when the counts are reconciled (UTC)"
     )
+    serve_port: int = Field(
+        default=8780, ge=1, le=65535, description="TCP port of `inventory serve` (on 127.0.0.1)"
+    )
+    serve_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="the bearer token `inventory serve` requires",
+        json_schema_extra={"shown_default": "generated, in `<state>/serve.token`"},
+        repr=False,
+    )
+    serve_max_body_bytes: int = Field(
+        default=8 << 20,
+        gt=0,
+        description="a request body to `inventory serve` larger than this is refused (413)",
+    )
+    serve_pool_size: int = Field(
+        default=4,
+        ge=1,
+        description="database connections `inventory serve` keeps for concurrent requests",
+    )
     sink_crash_at: Literal["before_erp_commit", "after_erp_commit"] | None = Field(
         default=None,
         description="tests only: the ERP sink dies at this point of its pass, as if killed",
@@ -120,6 +140,10 @@ class Settings(BaseSettings):
     def dagster_home(self) -> Path:
         """The Dagster instance `inventory ui` runs with (its DAGSTER_HOME)."""
         return self.state_dir / "dagster"
+
+    @property
+    def serve_token_file(self) -> Path:
+        return self.state_dir / "serve.token"
 
     @property
     def uses_embedded(self) -> bool:
