@@ -86,6 +86,11 @@ def wms_event(draw, n: int):
         )
     if sku == "S1" and draw(st.booleans()):
         record["uom"] = "CS"
+    if event_type == "receipt" and draw(st.integers(0, 2)) > 0:
+        # mostly the PO usually placed for this pair (po_pair), sometimes any PO (no line to
+        # receive against, or a line for another pair)
+        usual = next(k for k in range(6) if po_pair(k) == (sku, record["location_id"]))
+        record["reference_id"] = f"PO{draw(st.sampled_from([usual, usual, usual, *range(6)]))}"
     return record
 
 
@@ -130,6 +135,35 @@ def order_version(draw, n: int):
     return record
 
 
+def po_pair(k: int) -> tuple[str, str]:
+    """The pair PO{k} is usually placed for: the six POs cover the six pairs."""
+    return SKUS[k % 3], LOCATIONS[k % 2]
+
+
+@st.composite
+def po_version(draw, n: int):
+    k = draw(st.integers(0, 5))
+    sku, location = po_pair(k)
+    if draw(st.integers(0, 4)) == 0:  # sometimes a line for another pair
+        sku, location = draw(st.sampled_from(SKUS)), draw(st.sampled_from(LOCATIONS))
+    record = {
+        "po_id": f"PO{k}",
+        "line_id": str(draw(st.integers(1, 3))),
+        "supplier_id": "SUP1",
+        "sku_id": sku,
+        "location_id": location,
+        "ordered_qty": draw(quantities),
+        # ties on ordered_at are broken by line_id
+        "ordered_at": draw(st.sampled_from([EPOCH, EPOCH + timedelta(days=3)])).isoformat(),
+        "status": draw(st.sampled_from(["open", "open", "open", "cancelled", "closed"])),
+    }
+    if draw(st.integers(0, 4)) > 0:
+        record["updated_at"] = (
+            EPOCH + timedelta(seconds=n * 97 + draw(st.integers(0, 90)))
+        ).isoformat()
+    return record
+
+
 @st.composite
 def chunk(draw, start: int):
     n = draw(st.integers(5, 40))
@@ -137,6 +171,7 @@ def chunk(draw, start: int):
         "wms": [draw(wms_event(start + i)) for i in range(n)],
         "mes": [draw(mes_event(start + i)) for i in range(draw(st.integers(0, 12)))],
         "orders": [draw(order_version(start + i)) for i in range(draw(st.integers(0, 15)))],
+        "po": [draw(po_version(start + i)) for i in range(draw(st.integers(0, 8)))],
     }
 
 
@@ -353,7 +388,9 @@ def test_incremental_marts_equal_the_reference(
 
     as_ofs = [LAST_AS_OF - timedelta(hours=hours_between * (2 - i)) for i in range(3)]
     with connect(settings, SUPERUSER) as fresh:
-        fresh.execute("truncate raw.wms_events, raw.mes_events, raw.order_lines")
+        fresh.execute(
+            "truncate raw.wms_events, raw.mes_events, raw.order_lines, raw.purchase_orders"
+        )
     for i, (part, as_of) in enumerate(zip(chunks, as_ofs, strict=True)):
         for source, records in part.items():
             if records:
