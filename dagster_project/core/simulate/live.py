@@ -12,11 +12,14 @@ from dagster_project.core.simulate.corrupt import BAD_KINDS, Corruptor, resend_d
 from dagster_project.core.simulate.plant import build_plant
 from dagster_project.core.simulate.sim import PlantSim
 
+# A versioned line's first status: its re-send or conflict could arrive after its next version.
+FIRST_VERSION_STATUS = {"placed", "open"}
+
 
 def live_records(
     cfg: SimConfig, start: datetime, *, time_scale: float = 1.0
 ) -> Iterator[tuple[str, dict]]:
-    """Yields `(source, record)` forever, source in {"wms", "mes", "orders"}, in arrival order.
+    """Yields `(source, record)` forever, source in {"wms", "mes", "orders", "po"}, in order.
 
     Timestamps are `start + time_scale * simulated elapsed time`, so 0.1 packs a simulated day
     into 2.4 hours. At time_scale 1 every record has its own millisecond; a caller that restamps
@@ -54,7 +57,7 @@ def live_records(
         for source, rec in buffer:
             yield source, rec
             r = rng.random()
-            final = source != "orders" or rec["status"] != "placed"
+            final = rec.get("status") not in FIRST_VERSION_STATUS
             if r < cfg.bad_share:
                 kind = rng.choice(BAD_KINDS[source])
                 corruptor = corruptors[source]
