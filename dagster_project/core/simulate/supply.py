@@ -10,6 +10,8 @@ from dagster_project.core.simulate.engine import SimCore
 
 # Share of purchase orders the buyer cancels before they arrive.
 CANCEL_SHARE = 0.06
+# How long a planner takes to turn an ERP replenishment request into a purchase order.
+PLANNER_DELAY = 2 * HOUR
 
 
 class Supply(SimCore):
@@ -21,6 +23,7 @@ class Supply(SimCore):
         self.po_rng = random.Random(f"{self.cfg.seed}:po")
         self.settled: set[str] = set()  # POs received or cancelled
         self.quality_holds = True
+        self.sku_index = {s.sku_id: s.index for s in self.skus}
 
     def _purchase(self, p: int, want: float) -> None:
         sku = self.skus[p // self.n_loc]
@@ -43,6 +46,23 @@ class Supply(SimCore):
         self._po_version(line, "open", line[4])
         self._at(arrive, self._receive, line)
         return line
+
+    def order_for_request(self, sku_id: str, location_id: str, qty: float) -> bool:
+        """The ERP loop: a planner orders `qty` of a pair the ERP asked to replenish, at the
+        plant's next working hour at least PLANNER_DELAY from now. False for a pair the plant
+        does not know or a quantity that rounds to nothing."""
+        if sku_id not in self.sku_index or location_id not in self.loc_ids:
+            return False
+        sku = self.skus[self.sku_index[sku_id]]
+        qty = self._round(sku, qty)
+        if qty <= 0:
+            return False
+        p = sku.index * self.n_loc + self.loc_ids.index(location_id)
+        self._at(PLANT_HOURS.next_open(self.now + PLANNER_DELAY), self._request_po, (p, qty))
+        return True
+
+    def _request_po(self, arg: tuple[int, float]) -> None:
+        self._place_po(*arg)
 
     def _po_version(self, line: tuple, status: str, t: int) -> None:
         po, p, qty, supplier_id, ordered, lead_days = line
