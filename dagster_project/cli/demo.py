@@ -144,7 +144,8 @@ def demo(
     port: Annotated[int, typer.Option(help="--serve: the Dagster UI's port")] = 3000,
     rate: Annotated[float, typer.Option(help="--serve: live events per second")] = 50.0,
 ) -> None:
-    """Start the database, simulate a week of a plant, ingest it, and summarise what landed.
+    """Start the database, simulate a week of a plant, ingest it, summarise what landed, and run
+    the ERP loop: purchase orders for the open replenishment requests, then their receipts.
 
     With --serve, go on live until Ctrl-C: the Dagster UI on 127.0.0.1, whose daemon starts the
     stream worker, and the simulator feeding new events into the database."""

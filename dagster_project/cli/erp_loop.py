@@ -131,7 +131,10 @@ def _ingest(
 
 
 def _landed(conn: psycopg.Connection, po_ids: list[str]) -> bool:
-    """Whether this database holds the loop's POs already (not so after a reset)."""
+    """Whether this database holds the loop's POs already (not so after a reset); a loop that
+    placed none is run again, as there is nothing to tell it ran."""
+    if not po_ids:
+        return False
     (n,) = conn.execute(
         "select count(distinct po_id) from raw.purchase_orders where po_id = any(%s)", [po_ids]
     ).fetchone()

@@ -439,3 +439,34 @@ def test_live_feed_is_deterministic_and_never_oversells():
                 (rec["sku_id"], rec.get("uom")), 1
             )
             assert min(b.values()) >= 0 and b["held"] + b["reserved"] <= b["on_hand"], rec
+
+
+def test_live_planner_orders_each_open_request_once_and_receives_it():
+    from dagster_project.core.simulate.planner import Request
+
+    cfg = SimConfig(seed=11, n_skus=30, orders_per_day=2000, bad_share=0.0, duplicate_share=0.0)
+    start = datetime(2027, 3, 1, 9, tzinfo=UTC)  # a Monday: the planner works at once
+    sku = build_plant(cfg).skus[0].sku_id
+    asked = Request(request_id=7, sku_id=sku, location_id="WH-01", qty=37)
+    polls = []
+
+    def requests() -> list[Request]:
+        polls.append(1)
+        return [asked]  # still open at every look: ordered once all the same
+
+    feed = list(islice(live_records(cfg, start, requests=requests), 60_000))
+
+    ours = [
+        r
+        for s, r in feed
+        if s == "po"
+        and (r["sku_id"], r["location_id"]) == (sku, "WH-01")
+        and r["ordered_qty"] == 37
+    ]
+    assert len(polls) > 1
+    assert [r["status"] for r in ours] == ["open", "closed"]
+    placed = datetime.fromisoformat(ours[0]["ordered_at"])
+    assert timedelta(hours=2) <= placed - start < timedelta(hours=3)
+    receipts = [r for s, r in feed if s == "wms" and r.get("reference_id") == ours[0]["po_id"]]
+    assert len(receipts) == 1 and receipts[0]["event_type"] == "receipt"
+    assert receipts[0]["event_ts"] < ours[1]["updated_at"]
