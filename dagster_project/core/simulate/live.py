@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from dagster_project.core.simulate.clock import HOUR, to_ms
 from dagster_project.core.simulate.config import SimConfig
 from dagster_project.core.simulate.corrupt import BAD_KINDS, Corruptor, resend_dict
-from dagster_project.core.simulate.plant import build_plant
 from dagster_project.core.simulate.planner import Request
+from dagster_project.core.simulate.plant import build_plant
 from dagster_project.core.simulate.sim import PlantSim
 
 # A versioned line's first status: its re-send or conflict could arrive after its next version.
