@@ -93,3 +93,9 @@ def test_demo_erp_loop_orders_for_every_open_request_and_receives_them(conn, set
             "select count(*) from erp.replenishment_requests where status = 'closed'"
         ).fetchone()
     assert closed >= loop["alerts_closed"]
+    # the stockouts it prints are the episodes that started in the 30 days to the clock
+    (episodes,) = conn.execute(
+        "select count(*) from marts.stockout_episodes"
+        " where started_at > as_of - interval '30 days' and started_at <= as_of"
+    ).fetchone()
+    assert loop["stockouts_30d"] == episodes

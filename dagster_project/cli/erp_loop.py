@@ -42,7 +42,7 @@ class LoopCounts:
     pos_placed: int
     receipts_matched: int  # PO lines the platform matched a receipt to, received in full
     alerts_closed: int  # requests closed by the syncs after the POs and after the receipts
-    stockouts_30d: int | None  # None while the mart stockout_frequency_30d is not deployed
+    stockouts_30d: int  # episodes started in the 30 days before the loop's last refresh
 
 
 def run_erp_loop(
@@ -111,8 +111,7 @@ def loop_table(counts: LoopCounts) -> Table:
     table.add_row("purchase orders placed (for the open requests)", f"{counts.pos_placed:,}")
     table.add_row("receipts matched to their PO line", f"{counts.receipts_matched:,}")
     table.add_row("alerts closed (requests closed)", f"{counts.alerts_closed:,}")
-    if counts.stockouts_30d is not None:
-        table.add_row("stockouts in the last 30 days", f"{counts.stockouts_30d:,}")
+    table.add_row("stockouts in the last 30 days", f"{counts.stockouts_30d:,}")
     return table
 
 
@@ -151,10 +150,7 @@ def _received_in_full(conn: psycopg.Connection, po_ids: list[str]) -> int:
     return n
 
 
-def _stockouts(conn: psycopg.Connection) -> int | None:
-    (exists,) = conn.execute("select to_regclass('marts.stockout_frequency_30d')").fetchone()
-    if exists is None:
-        return None
+def _stockouts(conn: psycopg.Connection) -> int:
     (n,) = conn.execute(
         "select coalesce(sum(stockouts_30d), 0) from marts.stockout_frequency_30d"
     ).fetchone()
