@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     reconcile_cron: str = Field(
         default="0 6 * * *", description="when the counts are reconciled (UTC)"
     )
+    supplier_on_time_target_pct: float = Field(
+        default=90,
+        ge=0,
+        le=100,
+        description="a supplier whose on-time rate over 90 days (supplier_performance) is below "
+        "this percentage fails the check `suppliers_deliver_on_time` (a warning)",
+    )
     sink_crash_at: Literal["before_erp_commit", "after_erp_commit"] | None = Field(
         default=None,
         description="tests only: the ERP sink dies at this point of its pass, as if killed",

@@ -541,3 +541,110 @@ def movement_anomalies(wms_events: list[Row], as_of: datetime, cfg: Config) -> l
             if abs(base_qty(e)) > threshold
         )
     return sorted(rows, key=lambda r: r["event_id"])
+
+
+# ---- lead_times, supplier_performance, measured lead times ------------------------------------
+# `po_lines`: the current purchase order lines with the receipts matched to them (po_id,
+# line_id, supplier_id, sku_id, location_id, ordered_qty, ordered_at, promised_at, status,
+# received_qty, first_received_at, received_in_full_at).
+
+MEASURED_MIN_LINES = 5
+MEASURED_MAX_LINES = 20
+
+
+def received_by(po_lines: list[Row], as_of: datetime) -> list[Row]:
+    """The lines first received at or before as_of: a receipt after as_of has not happened yet."""
+    return [
+        line
+        for line in po_lines
+        if line["first_received_at"] is not None and line["first_received_at"] <= as_of
+    ]
+
+
+def lead_time_days(line: Row) -> Decimal:
+    """The first receipt's event_ts - ordered_at, in (fractional) days, exact."""
+    elapsed = line["first_received_at"] - line["ordered_at"]
+    seconds = Decimal(elapsed.days * 86400 + elapsed.seconds) + Decimal(elapsed.microseconds) / (
+        10**6
+    )
+    return seconds / 86400
+
+
+def is_on_time(line: Row, as_of: datetime) -> bool | None:
+    """Received in full by promised_at; None while that cannot be told: no promise, or not in
+    full yet with the promise still ahead of as_of (a promise passed without it is late)."""
+    promised, in_full = line["promised_at"], line["received_in_full_at"]
+    if promised is None:
+        return None
+    if in_full is not None:
+        return in_full <= promised
+    return False if promised <= as_of else None
+
+
+def lead_times(po_lines: list[Row], as_of: datetime) -> list[Row]:
+    rows = [
+        {
+            "po_id": line["po_id"],
+            "line_id": line["line_id"],
+            "supplier_id": line["supplier_id"],
+            "sku_id": line["sku_id"],
+            "location_id": line["location_id"],
+            "ordered_qty": line["ordered_qty"],
+            "received_qty": line["received_qty"],
+            "ordered_at": line["ordered_at"],
+            "promised_at": line["promised_at"],
+            "first_received_at": line["first_received_at"],
+            "received_in_full_at": line["received_in_full_at"],
+            "lead_time_days": planning_figure(lead_time_days(line)),
+            "on_time": is_on_time(line, as_of),
+            "as_of": as_of,
+        }
+        for line in received_by(po_lines, as_of)
+    ]
+    return sorted(rows, key=lambda r: (r["po_id"], r["line_id"]))
+
+
+def supplier_performance(po_lines: list[Row], as_of: datetime) -> list[Row]:
+    recent = [
+        line for line in received_by(po_lines, as_of) if in_last_days(line["first_received_at"], as_of, 90)
+    ]
+    rows = []
+    for (supplier_id,), lines in group_by(recent, lambda line: (line["supplier_id"],)).items():
+        judged = [t for t in (is_on_time(line, as_of) for line in lines) if t is not None]
+        days = [lead_time_days(line) for line in lines]
+        rows.append(
+            {
+                "supplier_id": supplier_id,
+                "lines": Decimal(len(lines)),
+                "lines_judged": Decimal(len(judged)),
+                "lines_on_time": Decimal(sum(judged)),
+                "on_time_pct": (
+                    round_half_away_from_zero(Fraction(100 * sum(judged), len(judged)), 2)
+                    if judged
+                    else None
+                ),
+                "lead_time_mean_days": planning_figure(total(days) / len(days)),
+                "lead_time_std_days": planning_figure(population_std(days)),
+                "as_of": as_of,
+            }
+        )
+    return rows
+
+
+def measured_lead_times(po_lines: list[Row], as_of: datetime) -> dict[tuple, tuple[Decimal, Decimal]]:
+    """(mean, population std) in days, shown to 4 decimals, of each pair's last 20 lines first
+    received by as_of (by first_received_at, then po_id, line_id); pairs with 5 or more only."""
+    measured = {}
+    for pair, lines in group_by(
+        received_by(po_lines, as_of), lambda line: (line["sku_id"], line["location_id"])
+    ).items():
+        last = sorted(
+            lines, key=lambda line: (line["first_received_at"], line["po_id"], line["line_id"])
+        )[-MEASURED_MAX_LINES:]
+        if len(last) >= MEASURED_MIN_LINES:
+            days = [lead_time_days(line) for line in last]
+            measured[pair] = (
+                planning_figure(total(days) / len(days)),
+                planning_figure(population_std(days)),
+            )
+    return measured
