@@ -28,6 +28,9 @@ LOAD_ORDER = (
     ("orders", "order_lines.jsonl"),
     ("counts", "physical_counts.csv"),
 )
+# Inputs a folder may hold or not (a workload from before purchase orders has none): name ->
+# the spellings looked for, the first found is loaded.
+OPTIONAL_FILES = (("po", ("purchase_orders.jsonl", "purchase_orders.csv")),)
 TIMESTAMP_FIELDS = ("event_ts", "order_ts", "updated_at")
 
 
@@ -39,6 +42,12 @@ def load_directory(conn: psycopg.Connection, folder: Path) -> list[BatchResult]:
         if not path.exists() and (folder / f"{name}.gz").exists():
             path = folder / f"{name}.gz"
         results.append(ingest_file(conn, source, InputFile.from_arg(str(path))))
+    for source, names in OPTIONAL_FILES:
+        found = [
+            folder / f for name in names for f in (name, f"{name}.gz") if (folder / f).exists()
+        ]
+        if found:
+            results.append(ingest_file(conn, source, InputFile.from_arg(str(found[0]))))
     return results
 
 

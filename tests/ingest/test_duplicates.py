@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.ingest.helpers import ingest, load_reference, quarantine_reasons, write_lines
-from tests.ingest.test_validation import MES, ORDER, RECEIPT, change
+from tests.ingest.test_validation import MES, ORDER, PO_LINE, RECEIPT, change
 
 RESPELLED = (
     '{ "event_ts": "2026-11-02T08:00:00.000+00:00",  "qty_delta": "10.0", "unit_cost": 2.50,'
@@ -107,6 +107,48 @@ def test_order_line_versions(conn, tmp_path):
         ("1", "cancelled", True),
         ("2", "placed", True),
     ]
+
+
+def test_purchase_order_line_versions(conn, tmp_path):
+    opened = change(PO_LINE, updated_at="2026-11-01T08:00:00Z")
+    cut = change(PO_LINE, ordered_qty=60, updated_at="2026-11-02T08:00:00Z")
+    lines = [
+        opened,
+        cut,
+        # the same instant and numbers spelled otherwise: a duplicate
+        change(cut, ordered_qty="60.00", updated_at="2026-11-02T09:00:00+01:00"),
+        # same key (po, line, updated_at), other content: a conflict
+        change(cut, status="cancelled"),
+        change(PO_LINE, status="closed", updated_at=...),  # no updated_at: a new version
+        change(PO_LINE, status="closed", updated_at=...),  # identical again: a duplicate
+        change(PO_LINE, line_id=2, promised_at=None),  # integer line_id as text, no promise
+    ]
+
+    result = ingest(conn, "po", write_lines(tmp_path / "po.jsonl", lines))
+
+    assert counts(result) == (4, 2, 1)
+    assert quarantine_reasons(conn) == [
+        (
+            4,
+            "po_id='PO1' line_id='1' updated_at='2026-11-02 08:00:00+00' repeats line 2 "
+            "with other content",
+        )
+    ]
+    versions = conn.execute(
+        "select line_id, ordered_qty, status, promised_at is null, updated_at is null"
+        " from raw.purchase_orders order by ingest_seq"
+    ).fetchall()
+    assert versions == [
+        ("1", 100, "open", False, False),
+        ("1", 60, "open", False, False),
+        ("1", 100, "closed", False, True),
+        ("2", 100, "open", True, True),
+    ]
+    # a later file: the stored version wins over a conflicting one, the same one is a duplicate
+    again = ingest(
+        conn, "po", write_lines(tmp_path / "po2.jsonl", [cut, change(opened, supplier_id="X")])
+    )
+    assert counts(again) == (0, 1, 1)
 
 
 def test_unversioned_order_line_sent_again_later_is_a_duplicate(conn, tmp_path):

@@ -37,6 +37,18 @@ ORDER = {
     "order_ts": "2026-11-02T08:00:00Z",
 }
 
+PO_LINE = {
+    "po_id": "PO1",
+    "line_id": "1",
+    "supplier_id": "SUP1",
+    "sku_id": "S1",
+    "location_id": "WH1",
+    "ordered_qty": 100,
+    "ordered_at": "2026-11-01T08:00:00Z",
+    "promised_at": "2026-11-08T08:00:00Z",
+    "status": "open",
+}
+
 
 def change(base: dict, **fields) -> dict:
     """The base record with fields replaced; a field set to ... is removed."""
@@ -106,6 +118,15 @@ REJECTED = [
     ("orders", change(ORDER, status="Placed"), "unknown status 'Placed'"),
     ("orders", change(ORDER, order_ts=...), "missing order_ts"),
     ("orders", change(ORDER, updated_at="soon"), "updated_at must be an ISO-8601"),
+    ("po", change(PO_LINE, ordered_qty=0), "ordered_qty must be > 0"),
+    ("po", change(PO_LINE, ordered_qty=-5), "ordered_qty must be > 0"),
+    ("po", change(PO_LINE, ordered_qty=1e12), "ordered_qty must be below 10^12"),
+    ("po", change(PO_LINE, status="received"), "unknown status 'received'"),
+    ("po", change(PO_LINE, status="Open"), "unknown status 'Open'"),
+    ("po", change(PO_LINE, supplier_id=...), "missing supplier_id"),
+    ("po", change(PO_LINE, ordered_at=...), "missing ordered_at"),
+    ("po", change(PO_LINE, promised_at="next week"), "promised_at must be an ISO-8601"),
+    ("po", change(PO_LINE, updated_at="2301-01-01T00:00:00Z"), "updated_at must be in the years"),
 ]
 
 

@@ -15,6 +15,7 @@ from dagster_project.core.inventory.refresh import run_dbt
 # (view, column whose max() is probed, the landing table's index it must use)
 PROBES = [
     ("stg_landing__wms_events", "ingest_seq", "wms_events_pkey"),
+    ("stg_landing__purchase_orders", "ingest_seq", "purchase_orders_pkey"),
     ("stg_landing__sku_params", "loaded_at", "sku_params_loaded_at"),
 ]
 

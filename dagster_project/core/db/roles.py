@@ -47,7 +47,13 @@ APP_ROLES = (INGEST, TRANSFORM)
 # The schemas dbt builds (dbt_project.yml; validation.SHADOW_PREFIX for the nightly shadow copies)
 DBT_SCHEMA_PATTERN = r"^(staging|intermediate|marts|shadow_.*)$"
 
-EVENT_TABLES = ("raw.wms_events", "raw.mes_events", "raw.order_lines", "raw.physical_counts")
+EVENT_TABLES = (
+    "raw.wms_events",
+    "raw.mes_events",
+    "raw.order_lines",
+    "raw.purchase_orders",
+    "raw.physical_counts",
+)
 # inserted, and updated where noted, by the ingest
 INGEST_INSERTS = (*EVENT_TABLES, "raw.ingest_batches", "raw.quarantine")
 INGEST_UPSERTS = ("raw.skus", "raw.sku_params", "raw.uom_conversions")

@@ -88,13 +88,15 @@ def read_inventory(conn: psycopg.Connection) -> InventorySnapshot:
     """The sequence reached, the alerts and the health rows, all from one snapshot."""
     with conn.transaction():
         conn.execute("set transaction isolation level repeatable read, read only")
-        # every event source draws from raw.ingest_seq, and demand moves alerts as much as stock
+        # every event source draws from raw.ingest_seq, and demand and purchase orders move
+        # alerts as much as stock
         (seq,) = conn.execute(
             """
             select greatest(
                 (select max(ingest_seq) from raw.wms_events),
                 (select max(ingest_seq) from raw.mes_events),
-                (select max(ingest_seq) from raw.order_lines)
+                (select max(ingest_seq) from raw.order_lines),
+                (select max(ingest_seq) from raw.purchase_orders)
             )
             """
         ).fetchone()

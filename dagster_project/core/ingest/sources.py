@@ -232,6 +232,30 @@ ORDERS = Source(
     ),
 )
 
+# A purchase order line (DOMAIN.md "Purchase orders"): versioned by updated_at as order lines are.
+PURCHASE_ORDERS = Source(
+    name="po",
+    table="raw.purchase_orders",
+    key=("po_id", "line_id", "updated_at"),
+    version_column="updated_at",
+    fields=(
+        Field("po_id", Kind.TEXT, required=True),
+        Field("line_id", Kind.TEXT, required=True),
+        Field("supplier_id", Kind.TEXT, required=True),
+        Field("sku_id", Kind.TEXT, required=True),
+        Field("location_id", Kind.TEXT, required=True),
+        Field("ordered_qty", Kind.NUMERIC, required=True, bound=Bound.QUANTITY),
+        Field("ordered_at", Kind.TIMESTAMPTZ, required=True),
+        Field("promised_at", Kind.TIMESTAMPTZ),
+        Field("status", Kind.TEXT, required=True),
+        Field("updated_at", Kind.TIMESTAMPTZ),
+    ),
+    rules=(
+        _one_of("status", ("open", "cancelled", "closed")),
+        _at_least("ordered_qty", "0", strict=True),
+    ),
+)
+
 COUNTS = Source(
     name="counts",
     table="raw.physical_counts",
@@ -305,6 +329,6 @@ SKU_PARAMS = Source(
     ),
 )
 
-EVENT_SOURCES = {s.name: s for s in (WMS, MES, ORDERS)}
+EVENT_SOURCES = {s.name: s for s in (WMS, MES, ORDERS, PURCHASE_ORDERS)}
 REFERENCE_SOURCES = {s.name: s for s in (SKUS, SKU_PARAMS, UOM, COUNTS)}
 SOURCES = {**EVENT_SOURCES, **REFERENCE_SOURCES}

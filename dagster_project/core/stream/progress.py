@@ -14,6 +14,7 @@ select greatest(
     (select max(ingest_seq) from raw.wms_events),
     (select max(ingest_seq) from raw.mes_events),
     (select max(ingest_seq) from raw.order_lines),
+    (select max(ingest_seq) from raw.purchase_orders),
     (select max(ingest_seq) from raw.physical_counts),
     0
 )

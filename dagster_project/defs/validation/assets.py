@@ -25,7 +25,10 @@ def _report(result) -> str:
     key=SHADOW_MARTS,
     group_name="validation",
     kinds={"dbt", "postgres"},
-    deps=[dg.AssetKey(["landing", t]) for t in ("wms_events", "mes_events", "order_lines")],
+    deps=[
+        dg.AssetKey(["landing", t])
+        for t in ("wms_events", "mes_events", "order_lines", "purchase_orders")
+    ],
     check_specs=[
         dg.AssetCheckSpec(
             EQUALS_LIVE,

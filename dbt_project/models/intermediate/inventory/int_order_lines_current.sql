@@ -49,10 +49,7 @@ delta as (
 ranked as (
     select
         delta.*,
-        row_number() over (
-            partition by order_id, line_id
-            order by is_received_now desc, updated_at desc nulls last, ingest_seq desc
-        ) as version_rank
+        {{ latest_version_first(['order_id', 'line_id']) }} as version_rank
     from delta
 ),
 

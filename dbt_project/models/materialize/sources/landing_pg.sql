@@ -12,6 +12,7 @@ for tables (
     raw.wms_events as {{ landing }}.wms_events,
     raw.mes_events as {{ landing }}.mes_events,
     raw.order_lines as {{ landing }}.order_lines,
+    raw.purchase_orders as {{ landing }}.purchase_orders,
     raw.physical_counts as {{ landing }}.physical_counts,
     raw.skus as {{ landing }}.skus,
     raw.sku_params as {{ landing }}.sku_params,
