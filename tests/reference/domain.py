@@ -606,7 +606,9 @@ def lead_times(po_lines: list[Row], as_of: datetime) -> list[Row]:
 
 def supplier_performance(po_lines: list[Row], as_of: datetime) -> list[Row]:
     recent = [
-        line for line in received_by(po_lines, as_of) if in_last_days(line["first_received_at"], as_of, 90)
+        line
+        for line in received_by(po_lines, as_of)
+        if in_last_days(line["first_received_at"], as_of, 90)
     ]
     rows = []
     for (supplier_id,), lines in group_by(recent, lambda line: (line["supplier_id"],)).items():
@@ -631,7 +633,9 @@ def supplier_performance(po_lines: list[Row], as_of: datetime) -> list[Row]:
     return rows
 
 
-def measured_lead_times(po_lines: list[Row], as_of: datetime) -> dict[tuple, tuple[Decimal, Decimal]]:
+def measured_lead_times(
+    po_lines: list[Row], as_of: datetime
+) -> dict[tuple, tuple[Decimal, Decimal]]:
     """(mean, population std) in days, shown to 4 decimals, of each pair's last 20 lines first
     received by as_of (by first_received_at, then po_id, line_id); pairs with 5 or more only."""
     measured = {}
