@@ -89,3 +89,103 @@
 {% macro materialize__scrap_hours_up_to_as_of(windows) -%}
     select * from {{ windows }}
 {%- endmacro %}
+
+{#
+    On order per pair (sku_id, location_id, on_order_qty) at the moment of the read: the sum
+    over open purchase order lines of max(ordered_qty - received_qty, 0). The lines (their
+    versions) are as of the last refresh; the receipts are those inventory_position counts, so a
+    receipt moves its quantity from on order to on hand in one step and projected_qty never
+    counts it twice. Postgres: the POs that received since their lines were matched (receipts
+    not yet in int_po_receipts, or appended there after int_purchase_order_lines last ran) are
+    matched again here with those receipts; Materialize keeps the lines current on its own.
+#}
+{% macro on_order_now() -%}
+    {{ return(adapter.dispatch('on_order_now')()) }}
+{%- endmacro %}
+
+{% macro postgres__on_order_now() -%}
+    {%- set wms = ref('stg_landing__wms_events') -%}
+    with
+
+    po_lines as not materialized (
+        select * from {{ ref('int_purchase_order_lines') }}
+    ),
+
+    po_receipts as not materialized (
+        select * from {{ ref('int_po_receipts') }}
+    ),
+
+    -- receipts naming a PO that int_po_receipts has not appended yet (the landing table's
+    -- partial index on exactly these)
+    receipts_since as materialized (
+        select ingest_seq, reference_id as po_id, sku_id, location_id, qty_base, event_ts
+        from {{ wms }}
+        where event_type = 'receipt'
+            and reference_id is not null
+            and {{ ingest_seq_after('(select coalesce(max(ingest_seq), 0) from po_receipts)', wms) }}
+    ),
+
+    -- POs whose receipts the stored lines have not matched
+    rematched as materialized (
+        select po_id from receipts_since
+        union
+        select po_id from po_receipts
+        where changed_run > coalesce((
+            select run_seq from {{ state_schema() }}.state_marks
+            where model = 'int_purchase_order_lines'
+        ), 0)
+    ),
+
+    rematched_lines as materialized (
+        select l.*
+        from rematched as p
+        -- one index lookup per PO
+        cross join lateral (
+            select * from po_lines as s where s.po_id = p.po_id offset 0
+        ) as l
+    ),
+
+    rematched_receipts as (
+        select r.ingest_seq, r.po_id, r.sku_id, r.location_id, r.qty_base, r.event_ts
+        from rematched as p
+        cross join lateral (
+            select * from po_receipts as s where s.po_id = p.po_id offset 0
+        ) as r
+        union all
+        select * from receipts_since
+    ),
+
+    matched as (
+        {{ po_receipts_matched('rematched_lines', 'rematched_receipts') }}
+    ),
+
+    open_lines as (
+        select l.sku_id, l.location_id, l.ordered_qty, l.received_qty
+        from po_lines as l
+        where l.status = 'open'
+            and l.po_id not in (select po_id from rematched)
+        union all
+        select l.sku_id, l.location_id, l.ordered_qty, coalesce(m.received_qty, 0)
+        from rematched_lines as l
+        left join matched as m
+            on m.po_id = l.po_id and m.line_id = l.line_id
+        where l.status = 'open'
+    )
+
+    select
+        sku_id,
+        location_id,
+        sum(greatest(ordered_qty - received_qty, 0)) as on_order_qty
+    from open_lines
+    group by sku_id, location_id
+{%- endmacro %}
+
+{% macro materialize__on_order_now() -%}
+    select
+        sku_id,
+        location_id,
+        sum(greatest(ordered_qty - received_qty, 0)) as on_order_qty
+    from {{ ref('int_purchase_order_lines') }}
+    where status = 'open'
+    group by sku_id, location_id
+{%- endmacro %}

@@ -7,7 +7,8 @@
 {#
     Stock per SKU and location, current on every read: the maintained totals, brought up to the
     moment of the read (on Postgres, plus the few events ingested since they were last brought
-    up to date; Materialize keeps them current on its own: macros/marts.sql).
+    up to date; Materialize keeps them current on its own: macros/marts.sql). On order is what
+    open purchase order lines still expect, with the receipts counted here (on_order_now).
 #}
 
 with
@@ -20,27 +21,36 @@ totals as (
     {{ position_totals_now('position_totals') }}
 ),
 
+on_order as (
+    {{ on_order_now() }}
+),
+
 final as (
     select
         -- identifiers
-        sku_id,
-        location_id,
+        t.sku_id,
+        t.location_id,
         -- quantities, in base units
-        on_hand_qty,
-        held_qty,
-        reserved_qty,
-        on_hand_qty - held_qty - reserved_qty as available_qty,
+        t.on_hand_qty,
+        t.held_qty,
+        t.reserved_qty,
+        t.on_hand_qty - t.held_qty - t.reserved_qty as available_qty,
+        coalesce(o.on_order_qty, 0) as on_order_qty,
+        t.on_hand_qty - t.held_qty - t.reserved_qty + coalesce(o.on_order_qty, 0)
+            as projected_qty,
         -- value: receipts' quantity-weighted cost per base unit
-        receipt_value / nullif(receipt_qty, 0) as avg_unit_cost,
-        on_hand_qty * (receipt_value / nullif(receipt_qty, 0)) as on_hand_value,
+        t.receipt_value / nullif(t.receipt_qty, 0) as avg_unit_cost,
+        t.on_hand_qty * (t.receipt_value / nullif(t.receipt_qty, 0)) as on_hand_value,
         -- activity
-        receipt_count,
-        issue_count,
-        hold_count,
-        last_movement_ts,
+        t.receipt_count,
+        t.issue_count,
+        t.hold_count,
+        t.last_movement_ts,
         -- metadata
         {{ read_as_of() }} as as_of
-    from totals
+    from totals as t
+    left join on_order as o
+        on o.sku_id = t.sku_id and o.location_id = t.location_id
 )
 
 select * from final
