@@ -59,6 +59,7 @@ class Landing:
     wms_events: list[Row] = field(default_factory=list)
     mes_events: list[Row] = field(default_factory=list)
     order_lines: list[Row] = field(default_factory=list)
+    purchase_orders: list[Row] = field(default_factory=list)
     skus: list[Row] = field(default_factory=list)
     sku_params: list[Row] = field(default_factory=list)
 
@@ -79,7 +80,8 @@ def compute_marts(
     landing: Landing, as_of: datetime, cfg: Config = DEFAULT_CONFIG
 ) -> dict[str, list[Row]]:
     params = params_index(landing.sku_params)
-    position = inventory_position(landing.wms_events)
+    on_order = on_order_by_pair(landing.purchase_orders, landing.wms_events)
+    position = inventory_position(landing.wms_events, on_order)
     velocity = demand_velocity(landing.order_lines, as_of)
     health = inventory_health(position, velocity, params, as_of)
     return {
@@ -87,7 +89,7 @@ def compute_marts(
         "wip_position": wip_position(landing.mes_events),
         "demand_velocity_7d": demand_velocity_7d(velocity),
         "inventory_health": health,
-        "reorder_alerts": reorder_alerts(health, velocity, params, as_of),
+        "reorder_alerts": reorder_alerts(health, velocity, params, as_of, on_order),
         "inventory_turns_30d": inventory_turns_30d(landing.wms_events, position, as_of),
         "scrap_rate_alerts": scrap_rate_alerts(landing.mes_events, as_of, cfg),
         "movement_anomalies": movement_anomalies(landing.wms_events, as_of, cfg),
@@ -112,6 +114,11 @@ def load_landing(conn: Any) -> Landing:
         order_lines=rows(
             "select ingest_seq, order_id, line_id, sku_id, location_id, quantity, status,"
             " order_ts, updated_at, received_at from raw.order_lines order by ingest_seq"
+        ),
+        purchase_orders=rows(
+            "select ingest_seq, po_id, line_id, supplier_id, sku_id, location_id, ordered_qty,"
+            " ordered_at, promised_at, status, updated_at from raw.purchase_orders"
+            " order by ingest_seq"
         ),
         skus=rows("select sku_id, description, base_uom, abc_class from raw.skus"),
         sku_params=rows(
@@ -166,7 +173,11 @@ def population_std(values: list[Decimal]) -> Decimal:
 # ---- inventory_position ----------------------------------------------------------------------
 
 
-def inventory_position(wms_events: list[Row]) -> list[Row]:
+def inventory_position(
+    wms_events: list[Row], on_order: Mapping[tuple, Decimal] | None = None
+) -> list[Row]:
+    """`on_order`: on_order_by_pair(); a pair without purchase orders has 0 on order."""
+    on_order = on_order or {}
     rows = []
     pairs = group_by(wms_events, lambda e: (e["sku_id"], e["location_id"]))
     for (sku_id, location_id), events in pairs.items():
@@ -182,6 +193,11 @@ def inventory_position(wms_events: list[Row]) -> list[Row]:
                 "held_qty": held,
                 "reserved_qty": reserved,
                 "available_qty": on_hand - held - reserved,
+                "on_order_qty": on_order.get((sku_id, location_id), ZERO),
+                "projected_qty": on_hand
+                - held
+                - reserved
+                + on_order.get((sku_id, location_id), ZERO),
                 "avg_unit_cost": cost,
                 "on_hand_value": None if cost is None else on_hand * cost,
                 "receipt_count": count_type(events, "receipt"),
@@ -207,6 +223,65 @@ def avg_unit_cost(receipts: list[Row]) -> Decimal | None:
         return None
     cost = total(e["unit_cost"] * e["qty_delta"] for e in receipts)
     return cost / total(base_qty(e) for e in receipts)
+
+
+# ---- purchase orders and on order -------------------------------------------------------------
+
+
+def current_purchase_order_lines(purchase_orders: list[Row]) -> list[Row]:
+    """A later version replaces the earlier one, as for order lines."""
+    lines = group_by(purchase_orders, lambda v: (v["po_id"], v["line_id"]))
+    return [max(versions, key=version_rank) for versions in lines.values()]
+
+
+def received_per_line(purchase_orders: list[Row], wms_events: list[Row]) -> dict[tuple, Decimal]:
+    """Receipts poured into the lines they match, oldest line (ordered_at, line_id) first, in
+    (event_ts, ingest_seq) order. Choices of int_purchase_order_lines' docs: cancelled lines take
+    nothing; the newest receiving line takes what is left over."""
+    received: dict[tuple, Decimal] = {}
+    receiving = [
+        line
+        for line in current_purchase_order_lines(purchase_orders)
+        if line["status"] != "cancelled"
+    ]
+    for (po_id, sku_id, location_id), lines in group_by(
+        receiving, lambda line: (line["po_id"], line["sku_id"], line["location_id"])
+    ).items():
+        lines.sort(key=lambda line: (line["ordered_at"], line["line_id"]))
+        receipts = sorted(
+            (
+                e
+                for e in wms_events
+                if e["event_type"] == "receipt"
+                and e["reference_id"] == po_id
+                and (e["sku_id"], e["location_id"]) == (sku_id, location_id)
+            ),
+            key=lambda e: (e["event_ts"], e["ingest_seq"]),
+        )
+        held = [ZERO] * len(lines)
+        for receipt in receipts:
+            left = base_qty(receipt)
+            for i, line in enumerate(lines):
+                room = line["ordered_qty"] - held[i]
+                take = left if i == len(lines) - 1 else min(left, max(room, ZERO))
+                held[i] += take
+                left -= take
+                if left == 0:
+                    break
+        for line, qty in zip(lines, held, strict=True):
+            received[(line["po_id"], line["line_id"])] = qty
+    return received
+
+
+def on_order_by_pair(purchase_orders: list[Row], wms_events: list[Row]) -> dict[tuple, Decimal]:
+    """Per pair: the sum over open lines of max(ordered - received, 0)."""
+    received = received_per_line(purchase_orders, wms_events)
+    on_order: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for line in current_purchase_order_lines(purchase_orders):
+        if line["status"] == "open":
+            pending = line["ordered_qty"] - received.get((line["po_id"], line["line_id"]), ZERO)
+            on_order[(line["sku_id"], line["location_id"])] += max(pending, ZERO)
+    return dict(on_order)
 
 
 # ---- wip_position ----------------------------------------------------------------------------
@@ -401,14 +476,22 @@ def suggested_order_qty(
 
 
 def reorder_alerts(
-    health: list[Row], velocity: list[Row], params: dict[tuple, Row], as_of: datetime
+    health: list[Row],
+    velocity: list[Row],
+    params: dict[tuple, Row],
+    as_of: datetime,
+    on_order: Mapping[tuple, Decimal] | None = None,
 ) -> list[Row]:
-    """`velocity`: rows of `demand_velocity`; the order size uses the exact rate."""
+    """`velocity`: rows of `demand_velocity`; the order size uses the exact rate. Judged and
+    sized on projected_qty = available + on order (`on_order`: on_order_by_pair())."""
     demand = demand_rates(velocity)
+    on_order = on_order or {}
     rows = []
     for h in health:
         available, reorder = h["available_qty"], h["reorder_point"]
-        if not available < reorder:
+        ordered = on_order.get((h["sku_id"], h["location_id"]), ZERO)
+        projected = available + ordered
+        if not projected < reorder:
             continue
         p = resolve_params(params, h["sku_id"], h["location_id"])
         rows.append(
@@ -416,12 +499,14 @@ def reorder_alerts(
                 "sku_id": h["sku_id"],
                 "location_id": h["location_id"],
                 "available_qty": available,
+                "on_order_qty": ordered,
+                "projected_qty": projected,
                 "reorder_point": reorder,
                 "safety_stock": h["safety_stock"],
                 "demand_rate_per_day": h["demand_rate_per_day"],
-                "qty_below_rop": available - reorder,
+                "qty_below_rop": projected - reorder,
                 "suggested_order_qty": suggested_order_qty(
-                    available, reorder, demand.get((h["sku_id"], h["location_id"]), (ZERO,))[0], p
+                    projected, reorder, demand.get((h["sku_id"], h["location_id"]), (ZERO,))[0], p
                 ),
                 "inventory_status": h["inventory_status"],
                 "as_of": as_of,

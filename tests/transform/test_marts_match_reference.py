@@ -86,6 +86,9 @@ def wms_event(draw, n: int):
         )
     if sku == "S1" and draw(st.booleans()):
         record["uom"] = "CS"
+    if event_type == "receipt" and draw(st.integers(0, 2)) > 0:
+        # receives against a purchase order when one has this id and a line for the pair
+        record["reference_id"] = f"PO{draw(st.integers(0, 4))}"
     return record
 
 
@@ -131,12 +134,33 @@ def order_version(draw, n: int):
 
 
 @st.composite
+def po_version(draw, n: int):
+    record = {
+        "po_id": f"PO{draw(st.integers(0, 4))}",
+        "line_id": str(draw(st.integers(1, 3))),
+        "supplier_id": "SUP1",
+        "sku_id": draw(st.sampled_from(SKUS)),
+        "location_id": draw(st.sampled_from(LOCATIONS)),
+        "ordered_qty": draw(quantities),
+        # ties on ordered_at are broken by line_id
+        "ordered_at": draw(st.sampled_from([EPOCH, EPOCH + timedelta(days=3)])).isoformat(),
+        "status": draw(st.sampled_from(["open", "open", "open", "cancelled", "closed"])),
+    }
+    if draw(st.integers(0, 4)) > 0:
+        record["updated_at"] = (
+            EPOCH + timedelta(seconds=n * 97 + draw(st.integers(0, 90)))
+        ).isoformat()
+    return record
+
+
+@st.composite
 def chunk(draw, start: int):
     n = draw(st.integers(5, 40))
     return {
         "wms": [draw(wms_event(start + i)) for i in range(n)],
         "mes": [draw(mes_event(start + i)) for i in range(draw(st.integers(0, 12)))],
         "orders": [draw(order_version(start + i)) for i in range(draw(st.integers(0, 15)))],
+        "po": [draw(po_version(start + i)) for i in range(draw(st.integers(0, 8)))],
     }
 
 
@@ -353,7 +377,9 @@ def test_incremental_marts_equal_the_reference(
 
     as_ofs = [LAST_AS_OF - timedelta(hours=hours_between * (2 - i)) for i in range(3)]
     with connect(settings, SUPERUSER) as fresh:
-        fresh.execute("truncate raw.wms_events, raw.mes_events, raw.order_lines")
+        fresh.execute(
+            "truncate raw.wms_events, raw.mes_events, raw.order_lines, raw.purchase_orders"
+        )
     for i, (part, as_of) in enumerate(zip(chunks, as_ofs, strict=True)):
         for source, records in part.items():
             if records:
