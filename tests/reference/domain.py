@@ -83,7 +83,9 @@ def compute_marts(
     on_order = on_order_by_pair(landing.purchase_orders, landing.wms_events)
     position = inventory_position(landing.wms_events, on_order)
     velocity = demand_velocity(landing.order_lines, as_of)
-    health = inventory_health(position, velocity, params, as_of)
+    po_lines = po_lines_received(landing.purchase_orders, landing.wms_events)
+    measured = measured_lead_times(po_lines, as_of)
+    health = inventory_health(position, velocity, params, as_of, measured)
     return {
         "inventory_position": position,
         "wip_position": wip_position(landing.mes_events),
@@ -93,6 +95,8 @@ def compute_marts(
         "inventory_turns_30d": inventory_turns_30d(landing.wms_events, position, as_of),
         "scrap_rate_alerts": scrap_rate_alerts(landing.mes_events, as_of, cfg),
         "movement_anomalies": movement_anomalies(landing.wms_events, as_of, cfg),
+        "lead_times": lead_times(po_lines, as_of),
+        "supplier_performance": supplier_performance(po_lines, as_of),
     }
 
 
@@ -418,20 +422,24 @@ def demand_rates(velocity: list[Row]) -> dict[tuple, tuple[Decimal, Decimal]]:
 
 
 def inventory_health(
-    position: list[Row], velocity: list[Row], params: dict[tuple, Row], as_of: datetime
+    position: list[Row],
+    velocity: list[Row],
+    params: dict[tuple, Row],
+    as_of: datetime,
+    measured: Mapping[tuple, tuple[Decimal, Decimal]] | None = None,
 ) -> list[Row]:
-    """`velocity`: rows of `demand_velocity` (exact rates)."""
+    """`velocity`: rows of `demand_velocity` (exact rates); `measured`: measured_lead_times()."""
     demand = demand_rates(velocity)
     rows = []
     for pos in position:
         key = (pos["sku_id"], pos["location_id"])
         p = resolve_params(params, *key)
         d, sd = demand.get(key, (ZERO, ZERO))
-        lead_time = p["lead_time_days"]
+        lead_time, lead_time_std, lead_time_source = lead_time_of(params, key, measured or {})
         safety = p["safety_stock"]
         if safety is None:
             safety = planning_figure(
-                safety_stock(p["service_level"], lead_time, p["lead_time_std_days"], d, sd)
+                safety_stock(p["service_level"], lead_time, lead_time_std, d, sd)
             )
         reorder = p["reorder_point"]
         if reorder is None:
@@ -447,7 +455,8 @@ def inventory_health(
                 "demand_rate_per_day": planning_figure(d),
                 "demand_std_per_day": planning_figure(sd),
                 "lead_time_days": lead_time,
-                "lead_time_std_days": p["lead_time_std_days"],
+                "lead_time_std_days": lead_time_std,
+                "lead_time_source": lead_time_source,
                 "service_level": p["service_level"],
                 "safety_stock": safety,
                 "reorder_point": reorder,
@@ -629,9 +638,54 @@ def movement_anomalies(wms_events: list[Row], as_of: datetime, cfg: Config) -> l
 
 
 # ---- lead_times, supplier_performance, measured lead times ------------------------------------
-# `po_lines`: the current purchase order lines with the receipts matched to them (po_id,
-# line_id, supplier_id, sku_id, location_id, ordered_qty, ordered_at, promised_at, status,
-# received_qty, first_received_at, received_in_full_at).
+# `po_lines`: the current purchase order lines with the receipts matched to them
+# (po_lines_received).
+
+
+def po_lines_received(purchase_orders: list[Row], wms_events: list[Row]) -> list[Row]:
+    """Every current line with received_qty, first_received_at (the first receipt that put
+    quantity on it) and received_in_full_at (the receipt that took it to ordered_qty). Receipts
+    are poured as in received_per_line: per (PO, SKU, location), in (event_ts, ingest_seq)
+    order, into the receiving lines oldest (ordered_at, line_id) first, the newest taking any
+    surplus; cancelled lines take nothing."""
+    lines = [
+        dict(line, received_qty=ZERO, first_received_at=None, received_in_full_at=None)
+        for line in current_purchase_order_lines(purchase_orders)
+    ]
+    receiving = [line for line in lines if line["status"] != "cancelled"]
+    for (po_id, sku_id, location_id), group in group_by(
+        receiving, lambda line: (line["po_id"], line["sku_id"], line["location_id"])
+    ).items():
+        group.sort(key=lambda line: (line["ordered_at"], line["line_id"]))
+        receipts = sorted(
+            (
+                e
+                for e in wms_events
+                if e["event_type"] == "receipt"
+                and e["reference_id"] == po_id
+                and (e["sku_id"], e["location_id"]) == (sku_id, location_id)
+            ),
+            key=lambda e: (e["event_ts"], e["ingest_seq"]),
+        )
+        for receipt in receipts:
+            left = base_qty(receipt)
+            for i, line in enumerate(group):
+                room = max(line["ordered_qty"] - line["received_qty"], ZERO)
+                take = left if i == len(group) - 1 else min(left, room)
+                if take > 0:
+                    line["received_qty"] += take
+                    left -= take
+                    if line["first_received_at"] is None:
+                        line["first_received_at"] = receipt["event_ts"]
+                    if (
+                        line["received_in_full_at"] is None
+                        and line["received_qty"] >= line["ordered_qty"]
+                    ):
+                        line["received_in_full_at"] = receipt["event_ts"]
+                if left == 0:
+                    break
+    return lines
+
 
 MEASURED_MIN_LINES = 5
 MEASURED_MAX_LINES = 20
@@ -716,6 +770,21 @@ def supplier_performance(po_lines: list[Row], as_of: datetime) -> list[Row]:
             }
         )
     return rows
+
+
+def lead_time_of(
+    params: dict[tuple, Row], key: tuple, measured: Mapping[tuple, tuple[Decimal, Decimal]]
+) -> tuple[Decimal, Decimal, str]:
+    """(L, sL, lead_time_source): the chosen sku_params row's lead time when it gives one; else
+    the pair's measured mean and std; else 7 days with the row's std (default 0)."""
+    chosen = params.get(key) or params.get((key[0], None)) or {}
+    std = chosen.get("lead_time_std_days")
+    std = DEFAULT_PARAMS["lead_time_std_days"] if std is None else std
+    if chosen.get("lead_time_days") is not None:
+        return chosen["lead_time_days"], std, "param"
+    if key in measured:
+        return (*measured[key], "measured")
+    return DEFAULT_PARAMS["lead_time_days"], std, "default"
 
 
 def measured_lead_times(
