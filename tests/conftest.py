@@ -22,6 +22,7 @@ LANDING_TABLES = (
     "raw.wms_events",
     "raw.mes_events",
     "raw.order_lines",
+    "raw.purchase_orders",
     "raw.physical_counts",
     "raw.skus",
     "raw.sku_params",

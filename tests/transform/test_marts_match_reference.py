@@ -221,7 +221,7 @@ def streams(draw):
         earlier = chunks[i - 1]["wms"]
         chunks[i]["wms"] += draw(st.lists(st.sampled_from(earlier), max_size=3))
     for i, part in enumerate(chunks):
-        for n in range(draw(st.integers(0, 6))):
+        for n in range(draw(st.integers(3, 7))):
             po, receipts = draw(received_po_line(1000 * i + n))
             part["po"].append(po)
             part["wms"] += receipts
