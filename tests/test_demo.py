@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from tests.conftest import run_cli
 
 
@@ -12,22 +14,35 @@ def landed(conn) -> tuple:
     ).fetchone()
 
 
-def test_demo_ingests_a_week_builds_the_marts_and_can_run_again(conn):
+def erp_loop_counts(settings) -> dict:
+    return orjson.loads((settings.state_dir / "demo" / "erp_loop" / "loop.json").read_bytes())[
+        "counts"
+    ]
+
+
+def test_demo_ingests_a_week_builds_the_marts_and_can_run_again(conn, settings):
     first = run_cli("demo", "--orders-per-day", "150")
     assert first.returncode == 0, first.stderr.decode()
     text = first.stdout.decode()
-    for title in ("Ingested", "Quarantined, by rule", "Inventory health", "Top reorder alerts"):
+    titles = ("Ingested", "Quarantined, by rule", "Inventory health", "Top reorder alerts")
+    for title in (*titles, "ERP loop"):
         assert title in text
     before = landed(conn)
+    loop = erp_loop_counts(settings)
 
     again = run_cli("demo", "--orders-per-day", "150")
 
     assert again.returncode == 0, again.stderr.decode()
     assert landed(conn) == before
+    assert erp_loop_counts(settings) == loop
+    assert "the loop ran before on this week" in again.stdout.decode()
     assert before[0] > 0 and before[3] > 0
     statuses = {s for (s,) in conn.execute("select inventory_status from marts.inventory_health")}
-    assert statuses <= {"stockout", "below_safety_stock", "reorder_now", "overstock", "healthy"}
-    assert len(statuses) >= 3
+    known = ("stockout", "below_safety_stock", "reorder_now", "overstock", "healthy")
+    assert statuses <= set(known)
+    # at the week's end, before the ERP loop moves the clock days past the last order
+    week = text[text.index("Inventory health") : text.index("Top reorder alerts")]
+    assert sum(status in week for status in known) >= 3
 
 
 def test_data_tests_pass_on_the_demo_marts(conn, settings):
@@ -46,3 +61,35 @@ def test_data_tests_pass_on_the_demo_marts(conn, settings):
     ]
     assert any(n.startswith("unique_key_columns_inventory_position") for n in names)
     assert any(n.startswith("accepted_values_inventory_health") for n in names)
+
+
+def test_demo_erp_loop_orders_for_every_open_request_and_receives_them(conn, settings, reset_erp):
+    from dagster_project.core.erp import connect_erp
+
+    reset_erp()
+    run = run_cli("demo", "--orders-per-day", "150")
+    assert run.returncode == 0, run.stderr.decode()
+    loop = erp_loop_counts(settings)
+    assert loop["pos_placed"] > 0, run.stdout.decode()[-6000:]
+
+    # one PO per request the planner found open, each received in full and matched by the marts
+    placed = conn.execute(
+        "select count(*), count(distinct (sku_id, location_id)) from raw.purchase_orders"
+        " where po_id like 'PO-ERP%' and status = 'open'"
+    ).fetchone()
+    assert loop["requests_open"] == loop["pos_placed"] == placed[0] == placed[1] > 0
+    assert loop["requests_opened"] == loop["requests_open"]  # a fresh ERP: all opened here
+    assert loop["receipts_matched"] == loop["pos_placed"]
+    (receipts,) = conn.execute(
+        "select count(*) from raw.wms_events as w join raw.purchase_orders as p"
+        " on p.po_id = w.reference_id and p.sku_id = w.sku_id and p.location_id = w.location_id"
+        " where w.event_type = 'receipt' and p.po_id like 'PO-ERP%' and p.status = 'closed'"
+    ).fetchone()
+    assert receipts == loop["pos_placed"]
+    # ordering took pairs out of the alerts: their requests closed
+    assert loop["alerts_closed"] > 0
+    with connect_erp(settings) as erp:
+        (closed,) = erp.execute(
+            "select count(*) from erp.replenishment_requests where status = 'closed'"
+        ).fetchone()
+    assert closed >= loop["alerts_closed"]

@@ -85,6 +85,7 @@ def test_no_module_reads_the_environment_around_the_settings():
         ("INVENTORY_STREAM_AUTOSTART", "maybe", "stream_autostart"),
         ("INVENTORY_SINK_CRASH_AT", "before_commit", "sink_crash_at"),
         ("INVENTORY_SERVER_PORT", "70000", "server_port"),
+        ("INVENTORY_SERVE_TOKEN", "short", "serve_token"),
     ],
 )
 def test_a_value_that_does_not_parse_names_its_setting(monkeypatch, variable, value, field):

@@ -9,7 +9,12 @@ import pytest
 from dagster_project.cli.simulate import load_directory, stream_live
 from dagster_project.core.simulate import SimConfig, generate, write_workload
 
-EVENT_FILES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "order_lines.jsonl"}
+EVENT_FILES = {
+    "wms": "wms_events.jsonl",
+    "mes": "mes_events.jsonl",
+    "orders": "order_lines.jsonl",
+    "po": "purchase_orders.jsonl",
+}
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from dagster_project.cli import (
     marts,
     new_mart,
     reconciliation,
+    serve,
     simulate,
     stream,
     ui,
@@ -25,6 +26,7 @@ app.add_typer(reconciliation.app, name="reconciliation")
 app.command(name="refresh")(marts.refresh_command)
 app.command(name="new-mart")(new_mart.new_mart)
 app.command()(simulate.simulate)
+app.command()(serve.serve)
 app.command()(stream.stream)
 app.command()(ui.ui)
 app.command()(demo.demo)

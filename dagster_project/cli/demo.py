@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from dagster_project.cli.common import err, fail, out, ready_connection
+from dagster_project.cli.erp_loop import loop_table, run_erp_loop
 from dagster_project.cli.simulate import load_directory
 from dagster_project.core.ingest import BatchResult
 from dagster_project.core.inventory.refresh import DbtError, refresh
@@ -143,7 +144,8 @@ def demo(
     port: Annotated[int, typer.Option(help="--serve: the Dagster UI's port")] = 3000,
     rate: Annotated[float, typer.Option(help="--serve: live events per second")] = 50.0,
 ) -> None:
-    """Start the database, simulate a week of a plant, ingest it, and summarise what landed.
+    """Start the database, simulate a week of a plant, ingest it, summarise what landed, and run
+    the ERP loop: purchase orders for the open replenishment requests, then their receipts.
 
     With --serve, go on live until Ctrl-C: the Dagster UI on 127.0.0.1, whose daemon starts the
     stream worker, and the simulator feeding new events into the database."""
@@ -151,17 +153,17 @@ def demo(
     folder = settings.state_dir / "demo"
     cfg = SimConfig(seed=seed, orders_per_day=orders_per_day)
     week_end = cfg.start + timedelta(days=cfg.days)
-    err.print("[bold]1/4[/bold] starting the embedded database …")
+    err.print("[bold]1/5[/bold] starting the embedded database …")
     with ready_connection() as conn:
-        err.print(f"[bold]2/4[/bold] simulating a week of a plant into {folder} …")
+        err.print(f"[bold]2/5[/bold] simulating a week of a plant into {folder} …")
         folder.mkdir(parents=True, exist_ok=True)
-        write_workload(generate(cfg), folder)
-        err.print("[bold]3/4[/bold] loading reference data and ingesting events …")
+        workload = write_workload(generate(cfg), folder)
+        err.print("[bold]3/5[/bold] loading reference data and ingesting events …")
         results = load_directory(conn, folder)
         out.print(_batches_table(results))
         out.print(_reasons_table(conn))
         out.print(_landing_table(conn))
-        err.print(f"[bold]4/4[/bold] building the marts as of the end of the week ({week_end}) …")
+        err.print(f"[bold]4/5[/bold] building the marts as of the end of the week ({week_end}) …")
         try:
             refresh(settings, as_of=week_end)
         except DbtError as exc:
@@ -169,6 +171,24 @@ def demo(
         out.print(_status_table(conn))
         out.print(_alerts_table(conn))
         out.print(_scrap_table(conn))
+        err.print(
+            "[bold]5/5[/bold] the ERP loop: purchase orders for the open replenishment requests, "
+            "then their receipts …"
+        )
+        try:
+            counts, loop_results, again = run_erp_loop(
+                settings, conn, cfg, folder / "erp_loop", workload
+            )
+        except DbtError as exc:
+            raise fail(str(exc)) from exc
+        out.print(_batches_table(loop_results))
+        out.print(loop_table(counts))
+        if again:
+            out.print("(the loop ran before on this week: its files were re-ingested as they were)")
+        if counts.stockouts_30d is None:
+            out.print(
+                "(stockouts in the last 30 days: the mart stockout_frequency_30d is not built)"
+            )
     out.print(
         "Re-running this command re-ingests the same files: every record is then a duplicate "
         "or an already-quarantined record, and nothing changes.\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -14,9 +15,11 @@ import typer
 
 from dagster_project.cli.common import err, fail, out, ready_connection, report, totals
 from dagster_project.core.db.roles import INGEST
+from dagster_project.core.erp.database import connect_erp
 from dagster_project.core.ingest import BatchResult, InputFile, ingest_file, ingest_records
-from dagster_project.core.settings import get_settings
+from dagster_project.core.settings import Settings, get_settings
 from dagster_project.core.simulate import SimConfig, generate, live_records, write_workload
+from dagster_project.core.simulate.planner import Request
 
 # Reference data first, so units and SKUs are known when the events arrive; counts last.
 LOAD_ORDER = (
@@ -32,6 +35,35 @@ LOAD_ORDER = (
 # the spellings looked for, the first found is loaded.
 OPTIONAL_FILES = (("po", ("purchase_orders.jsonl", "purchase_orders.csv")),)
 TIMESTAMP_FIELDS = ("event_ts", "order_ts", "updated_at")
+# How often the live planner looks at the ERP's open replenishment requests.
+ERP_POLL_SECONDS = 10.0
+
+
+class ErpRequests:
+    """The ERP's open replenishment requests, read at most every ERP_POLL_SECONDS; none in
+    between, and none (said once) while the ERP database cannot be read."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.next_poll = 0.0
+        self.warned = False
+
+    def __call__(self) -> list[Request]:
+        if time.monotonic() < self.next_poll:
+            return []
+        self.next_poll = time.monotonic() + ERP_POLL_SECONDS
+        try:
+            with connect_erp(self.settings) as erp:
+                rows = erp.execute(
+                    "select request_id, sku_id, location_id, suggested_order_qty"
+                    " from erp.replenishment_requests where status = 'open' order by request_id"
+                ).fetchall()
+        except psycopg.Error as exc:
+            if not self.warned:
+                self.warned = True
+                err.print(f"live: the ERP cannot be read yet, no purchase orders from it: {exc}")
+            return []
+        return [Request(rid, sku, loc, float(qty)) for rid, sku, loc, qty in rows]
 
 
 def load_directory(conn: psycopg.Connection, folder: Path) -> list[BatchResult]:
@@ -51,12 +83,47 @@ def load_directory(conn: psycopg.Connection, folder: Path) -> list[BatchResult]:
     return results
 
 
+class PoStamps:
+    """A live PO line's instants on the wall clock: ordered when its first version is sent, and
+    promised after its simulated lead time shrunk as the feed shrinks simulated time (the
+    deliveries come through the same feed), so on-time rates keep their meaning."""
+
+    def __init__(self, start: datetime, wall_start: float) -> None:
+        self.start, self.wall_start = start, wall_start
+        self.lines: dict[tuple, tuple[str, str | None]] = {}
+
+    def restamp(self, record: dict, now: datetime) -> dict:
+        key = (record["po_id"], record["line_id"])
+        if key not in self.lines:
+            ordered = datetime.fromisoformat(record["ordered_at"])
+            promised = record.get("promised_at")
+            if promised is not None:
+                shrink = self._shrink(ordered)
+                promised = (now + (datetime.fromisoformat(promised) - ordered) * shrink).isoformat()
+            self.lines[key] = (now.isoformat(), promised)
+        ordered_at, promised_at = self.lines[key]
+        return {**record, "ordered_at": ordered_at, "promised_at": promised_at}
+
+    def _shrink(self, simulated: datetime) -> float:
+        elapsed = (simulated - self.start).total_seconds()
+        if elapsed < 3600:  # too early to tell: as simulated
+            return 1.0
+        return min(1.0, (time.monotonic() - self.wall_start) / elapsed)
+
+
 def stream_live(
-    conn: psycopg.Connection, cfg: SimConfig, rate: float, seconds: float | None
+    conn: psycopg.Connection,
+    cfg: SimConfig,
+    rate: float,
+    seconds: float | None,
+    requests: Callable[[], Iterable[Request]] | None = None,
 ) -> list[BatchResult]:
-    """Feed `rate` events/s in small batches, stamped with the wall clock, until `seconds` pass."""
+    """Feed `rate` events/s in small batches, stamped with the wall clock, until `seconds` pass.
+    `requests` feeds the ERP's open replenishment requests to the plant's planner."""
     tick = 0.25
-    feed = live_records(cfg, datetime.now(UTC))
+    start = datetime.now(UTC)
+    feed = live_records(cfg, start, requests=requests)
+    po_stamps = PoStamps(start, time.monotonic())
     results: list[BatchResult] = []
     started = last_note = time.monotonic()
     sent = 0
@@ -67,6 +134,8 @@ def stream_live(
         for i, (source, record) in enumerate(itertools.islice(feed, max(due, 0))):
             # a microsecond apart, so an order line's versions in one batch keep their order
             stamp = (now + timedelta(microseconds=i)).isoformat()
+            if source == "po":
+                record = po_stamps.restamp(record, now + timedelta(microseconds=i))
             batch[source].append({**record, **{f: stamp for f in TIMESTAMP_FIELDS if f in record}})
         for source, records in batch.items():
             results.append(ingest_records(conn, source, records, "simulate --live"))
@@ -100,6 +169,9 @@ def simulate(
     live: Annotated[bool, typer.Option(help="feed the database continuously instead")] = False,
     rate: Annotated[float, typer.Option(help="live: events per second")] = 1000.0,
     seconds: Annotated[float | None, typer.Option(help="live: stop after this long")] = None,
+    erp_planner: Annotated[
+        bool, typer.Option(help="live: order what the ERP's open replenishment requests ask for")
+    ] = True,
 ) -> None:
     """Simulate a plant and its warehouses: reference data, events, bad records, duplicates."""
     start = datetime(2026, 11, 2, tzinfo=UTC)
@@ -121,7 +193,9 @@ def simulate(
     if live:
         with ready_connection(INGEST) as conn:
             try:
-                results = stream_live(conn, cfg, rate, seconds)
+                results = stream_live(
+                    conn, cfg, rate, seconds, ErpRequests(get_settings()) if erp_planner else None
+                )
             except KeyboardInterrupt:
                 results = []
         if results:

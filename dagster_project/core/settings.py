@@ -94,6 +94,26 @@ class Settings(BaseSettings):
         description="a supplier whose on-time rate over 90 days (supplier_performance) is below "
         "this percentage fails the check `suppliers_deliver_on_time` (a warning)",
     )
+    serve_port: int = Field(
+        default=8780, ge=1, le=65535, description="TCP port of `inventory serve` (on 127.0.0.1)"
+    )
+    serve_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="the bearer token `inventory serve` requires",
+        json_schema_extra={"shown_default": "generated, in `<state>/serve.token`"},
+        repr=False,
+    )
+    serve_max_body_bytes: int = Field(
+        default=8 << 20,
+        gt=0,
+        description="a request body to `inventory serve` larger than this is refused (413)",
+    )
+    serve_pool_size: int = Field(
+        default=4,
+        ge=1,
+        description="database connections `inventory serve` keeps for concurrent requests",
+    )
     sink_crash_at: Literal["before_erp_commit", "after_erp_commit"] | None = Field(
         default=None,
         description="tests only: the ERP sink dies at this point of its pass, as if killed",
@@ -127,6 +147,10 @@ class Settings(BaseSettings):
     def dagster_home(self) -> Path:
         """The Dagster instance `inventory ui` runs with (its DAGSTER_HOME)."""
         return self.state_dir / "dagster"
+
+    @property
+    def serve_token_file(self) -> Path:
+        return self.state_dir / "serve.token"
 
     @property
     def uses_embedded(self) -> bool:

@@ -17,7 +17,12 @@ from dagster_project.core.simulate import SimConfig, generate, live_records, wri
 from dagster_project.core.simulate.plant import build_plant
 
 CFG = SimConfig(seed=7, n_skus=40, orders_per_day=300)
-FILES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "order_lines.jsonl"}
+FILES = {
+    "wms": "wms_events.jsonl",
+    "mes": "mes_events.jsonl",
+    "orders": "order_lines.jsonl",
+    "po": "purchase_orders.jsonl",
+}
 WMS_TYPES = {
     "receipt": ("on_hand", 1),
     "return": ("on_hand", 1),
@@ -32,6 +37,7 @@ WMS_TYPES = {
 }
 MES_TYPES = {"start", "complete", "scrap"}
 STATUSES = {"placed", "completed", "cancelled"}
+PO_STATUSES = {"open", "cancelled", "closed"}
 
 
 class Bad(Exception):
@@ -156,7 +162,22 @@ def _order(obj: dict, ref: Reference) -> tuple[object, dict]:
     return (rec["order_id"], rec["line_id"], rec["updated_at"]), rec
 
 
-PARSERS = {"wms": _wms, "mes": _mes, "orders": _order}
+def _po(obj: dict, ref: Reference) -> tuple[object, dict]:
+    fields = ("po_id", "line_id", "supplier_id", "sku_id", "location_id", "status")
+    rec = {f: _text(obj, f) for f in fields}
+    qty = _number(obj, "ordered_qty")
+    if qty <= 0 or rec["status"] not in PO_STATUSES:
+        raise Bad("range")
+    rec.update(
+        ordered_qty=qty,
+        ordered_at=_instant(obj, "ordered_at"),
+        promised_at=_instant(obj, "promised_at", required=False),
+        updated_at=_instant(obj, "updated_at", required=False),
+    )
+    return (rec["po_id"], rec["line_id"], rec["updated_at"]), rec
+
+
+PARSERS = {"wms": _wms, "mes": _mes, "orders": _order, "po": _po}
 
 
 def classify(path: Path, source: str, ref: Reference) -> dict:
@@ -324,6 +345,42 @@ def test_order_lines_move_forward(written):
     assert statuses == STATUSES
 
 
+def test_purchase_orders_are_received_against_their_id(written):
+    """An open version when placed; then closed, with a receipt of exactly the ordered quantity
+    referencing the PO, or cancelled without one; suppliers differ in how often they are late."""
+    _, _, judged = written
+    versions: dict[str, list[dict]] = defaultdict(list)
+    for rec in judged["po"]["accepted"]:
+        versions[rec["po_id"]].append(rec)
+    receipts = {
+        r["reference_id"]: r
+        for r in judged["wms"]["accepted"]
+        if r["event_type"] == "receipt" and r["reference_id"]
+    }
+    on_time: dict[str, list[bool]] = defaultdict(list)
+    for po, lines in versions.items():
+        first = lines[0]
+        assert first["status"] == "open" and first["updated_at"] == first["ordered_at"]
+        assert first["promised_at"] > first["ordered_at"]
+        assert len(lines) <= 2 and all(
+            {k: v for k, v in line.items() if k not in ("status", "updated_at")}
+            == {k: v for k, v in first.items() if k not in ("status", "updated_at")}
+            for line in lines
+        )
+        last = lines[-1]
+        if last["status"] == "closed":
+            got = receipts[po]
+            assert (got["sku_id"], got["location_id"]) == (first["sku_id"], first["location_id"])
+            assert got["base_qty"] == first["ordered_qty"]
+            assert first["ordered_at"] < got["event_ts"] < last["updated_at"]
+            on_time[first["supplier_id"]].append(got["event_ts"] <= first["promised_at"])
+        else:
+            assert po not in receipts
+    assert {lines[-1]["status"] for lines in versions.values()} == PO_STATUSES
+    rates = [sum(v) / len(v) for v in on_time.values()]
+    assert len(rates) >= 3 and max(rates) - min(rates) >= 0.5, on_time
+
+
 def test_transfers_pair_up(written):
     _, _, judged = written
     outs = {
@@ -364,7 +421,7 @@ def test_live_feed_is_deterministic_and_never_oversells():
     start = datetime(2027, 3, 1, 9, tzinfo=UTC)
     first = list(islice(live_records(cfg, start), 20_000))
     assert first == list(islice(live_records(cfg, start), 20_000))
-    assert {s for s, _ in first} == {"wms", "mes", "orders"}
+    assert {s for s, _ in first} == {"wms", "mes", "orders", "po"}
     plant = build_plant(cfg)
     factor = {(s.sku_id, uom): f for s in plant.skus for uom, f in s.packs}
     buckets: dict[tuple[str, str], dict[str, float]] = defaultdict(
@@ -372,7 +429,7 @@ def test_live_feed_is_deterministic_and_never_oversells():
     )
     newest = start
     for source, rec in first:
-        ts = datetime.fromisoformat(rec["updated_at" if source == "orders" else "event_ts"])
+        ts = datetime.fromisoformat(rec["event_ts" if source in ("wms", "mes") else "updated_at"])
         assert ts >= newest
         newest = ts
         if source == "wms":
@@ -382,3 +439,34 @@ def test_live_feed_is_deterministic_and_never_oversells():
                 (rec["sku_id"], rec.get("uom")), 1
             )
             assert min(b.values()) >= 0 and b["held"] + b["reserved"] <= b["on_hand"], rec
+
+
+def test_live_planner_orders_each_open_request_once_and_receives_it():
+    from dagster_project.core.simulate.planner import Request
+
+    cfg = SimConfig(seed=11, n_skus=30, orders_per_day=2000, bad_share=0.0, duplicate_share=0.0)
+    start = datetime(2027, 3, 1, 9, tzinfo=UTC)  # a Monday: the planner works at once
+    sku = build_plant(cfg).skus[0].sku_id
+    asked = Request(request_id=7, sku_id=sku, location_id="WH-01", qty=37)
+    polls = []
+
+    def requests() -> list[Request]:
+        polls.append(1)
+        return [asked]  # still open at every look: ordered once all the same
+
+    feed = list(islice(live_records(cfg, start, requests=requests), 60_000))
+
+    ours = [
+        r
+        for s, r in feed
+        if s == "po"
+        and (r["sku_id"], r["location_id"]) == (sku, "WH-01")
+        and r["ordered_qty"] == 37
+    ]
+    assert len(polls) > 1
+    assert [r["status"] for r in ours] == ["open", "closed"]
+    placed = datetime.fromisoformat(ours[0]["ordered_at"])
+    assert timedelta(hours=2) <= placed - start < timedelta(hours=3)
+    receipts = [r for s, r in feed if s == "wms" and r.get("reference_id") == ours[0]["po_id"]]
+    assert len(receipts) == 1 and receipts[0]["event_type"] == "receipt"
+    assert receipts[0]["event_ts"] < ours[1]["updated_at"]

@@ -87,8 +87,10 @@ def wms_event(draw, n: int):
     if sku == "S1" and draw(st.booleans()):
         record["uom"] = "CS"
     if event_type == "receipt" and draw(st.integers(0, 2)) > 0:
-        # receives against a purchase order when one has this id and a line for the pair
-        record["reference_id"] = f"PO{draw(st.integers(0, 4))}"
+        # mostly the PO usually placed for this pair (po_pair), sometimes any PO (no line to
+        # receive against, or a line for another pair)
+        usual = next(k for k in range(6) if po_pair(k) == (sku, record["location_id"]))
+        record["reference_id"] = f"PO{draw(st.sampled_from([usual, usual, usual, *range(6)]))}"
     return record
 
 
@@ -133,14 +135,23 @@ def order_version(draw, n: int):
     return record
 
 
+def po_pair(k: int) -> tuple[str, str]:
+    """The pair PO{k} is usually placed for: the six POs cover the six pairs."""
+    return SKUS[k % 3], LOCATIONS[k % 2]
+
+
 @st.composite
 def po_version(draw, n: int):
+    k = draw(st.integers(0, 5))
+    sku, location = po_pair(k)
+    if draw(st.integers(0, 4)) == 0:  # sometimes a line for another pair
+        sku, location = draw(st.sampled_from(SKUS)), draw(st.sampled_from(LOCATIONS))
     record = {
-        "po_id": f"PO{draw(st.integers(0, 4))}",
+        "po_id": f"PO{k}",
         "line_id": str(draw(st.integers(1, 3))),
         "supplier_id": "SUP1",
-        "sku_id": draw(st.sampled_from(SKUS)),
-        "location_id": draw(st.sampled_from(LOCATIONS)),
+        "sku_id": sku,
+        "location_id": location,
         "ordered_qty": draw(quantities),
         # ties on ordered_at are broken by line_id
         "ordered_at": draw(st.sampled_from([EPOCH, EPOCH + timedelta(days=3)])).isoformat(),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 
 import orjson
 import psycopg
 
 from dagster_project.core.ingest.batch import COPY_LINES, COPY_RECORDS, BatchResult, run_batch
-from dagster_project.core.ingest.readers import InputFile, Progress, copy_jsonl
+from dagster_project.core.ingest.readers import InputFile, Progress, copy_jsonl, line_chunks
 from dagster_project.core.ingest.sources import EVENT_SOURCES, REFERENCE_SOURCES, SOURCES, Source
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "BatchResult",
     "InputFile",
     "ingest_file",
+    "ingest_lines",
     "ingest_records",
     "replay_quarantine",
 ]
@@ -38,6 +40,13 @@ def ingest_records(
     """Ingest in-memory records (the simulator's live mode) through the same checks as a file."""
     chunk = b"".join(orjson.dumps(r) + b"\n" for r in records)
     return run_batch(conn, SOURCES[source], label, lambda copy: copy_jsonl(copy, [chunk]))
+
+
+def ingest_lines(conn: psycopg.Connection, source: str, body: bytes, label: str) -> BatchResult:
+    """Ingest JSON Lines held in memory (an HTTP request's body) exactly as a file of them."""
+    return run_batch(
+        conn, SOURCES[source], label, lambda copy: copy_jsonl(copy, line_chunks(io.BytesIO(body)))
+    )
 
 
 def replay_quarantine(conn: psycopg.Connection, source: Source) -> BatchResult:

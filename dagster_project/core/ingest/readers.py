@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -76,7 +77,7 @@ class InputFile:
         try:
             if self.format == "csv":
                 return copy_csv(copy, stream, progress)
-            return copy_jsonl(copy, _chunks(stream, progress))
+            return copy_jsonl(copy, line_chunks(stream, progress))
         except EOFError as exc:
             # a flipped byte can also end the stream early: gzip cannot tell the two apart
             raise InputError(
@@ -99,8 +100,8 @@ def _position(stream: BinaryIO) -> int:
         return 0
 
 
-def _chunks(stream: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
-    """Chunks of whole lines, without a leading byte order mark."""
+def line_chunks(stream: BinaryIO, progress: Progress | None = None) -> Iterator[bytes]:
+    """Chunks of whole lines, without a leading byte order mark (a file's, or a request's body)."""
     rest = stream.read(len(BOM)).removeprefix(BOM)
     while block := stream.read(CHUNK):
         if progress:
@@ -114,6 +115,57 @@ def _chunks(stream: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
         yield block[:cut]
     if rest:
         yield rest
+
+
+# Finds where each element of an array ends; the values themselves are not needed (and a huge
+# integer must not cost a conversion, or refuse the array: it is one record's problem).
+_ELEMENT_END = json.JSONDecoder(
+    parse_int=lambda _: None, parse_float=lambda _: None, parse_constant=lambda _: None
+)
+_JSON_SPACE = " \t\n\r"
+
+
+def json_array_lines(body: bytes) -> bytes:
+    """A JSON array as JSON Lines, one element per line with its text as sent: each is then
+    judged as a line of a file is. Raise InputError when the body is not one JSON array."""
+    try:
+        text = body.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid UTF-8 (byte {exc.start})") from exc
+
+    def skip(i: int) -> int:
+        while i < len(text) and text[i] in _JSON_SPACE:
+            i += 1
+        return i
+
+    i = skip(0)
+    if not text.startswith("[", i):
+        raise InputError("not a JSON array: the body must be [record, ...]")
+    elements = []
+    i = skip(i + 1)
+    if text.startswith("]", i):
+        i += 1
+    else:
+        while True:
+            try:
+                _, end = _ELEMENT_END.raw_decode(text, i)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not valid JSON: {exc}") from exc
+            except RecursionError as exc:
+                raise InputError("not valid JSON: nested too deeply") from exc
+            # between tokens only: a JSON string cannot hold a raw line break
+            elements.append(text[i:end].replace("\r", " ").replace("\n", " "))
+            i = skip(end)
+            if text.startswith(",", i):
+                i = skip(i + 1)
+            elif text.startswith("]", i):
+                i += 1
+                break
+            else:
+                raise InputError(f"not valid JSON: expected ',' or ']' at character {i}")
+    if skip(i) != len(text):
+        raise InputError(f"not valid JSON: data after the array at character {skip(i)}")
+    return "".join(e + "\n" for e in elements).encode()
 
 
 def _escape(chunk: bytes) -> bytes:

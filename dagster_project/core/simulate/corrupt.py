@@ -38,20 +38,58 @@ BAD_KINDS = {
         "unknown_status",
         "conflict",
     ),
+    "po": (
+        "malformed",
+        "missing_field",
+        "mistyped_field",
+        "bad_quantity",
+        "unknown_status",
+        "conflict",
+    ),
 }
-KEY_FIELD = {"wms": "event_id", "mes": "event_id", "orders": "order_id"}
-FRESH_PREFIX = {"wms": "W-", "mes": "M-", "orders": "SO-"}
+KEY_FIELD = {"wms": "event_id", "mes": "event_id", "orders": "order_id", "po": "po_id"}
+FRESH_PREFIX = {"wms": "W-", "mes": "M-", "orders": "SO-", "po": "PO-"}
+# The quantity and the instant each source's bad records break.
+QUANTITY_FIELD = {"wms": "qty_delta", "mes": "qty", "orders": "quantity", "po": "ordered_qty"}
+TIME_FIELD = {"wms": "event_ts", "mes": "event_ts", "orders": "order_ts", "po": "ordered_at"}
+# Statuses close to the valid ones (case, tense, another source's) but not valid.
+WRONG_STATUSES = {"orders": ("shipped", "Completed", "open"), "po": ("received", "Open", "placed")}
 REQUIRED = {
     "wms": ("event_id", "sku_id", "location_id", "qty_delta", "event_ts"),
     "mes": ("event_id", "sku_id", "work_center_id", "event_type", "qty", "event_ts"),
     "orders": ("order_id", "line_id", "sku_id", "location_id", "quantity", "status", "order_ts"),
+    "po": (
+        "po_id",
+        "line_id",
+        "supplier_id",
+        "sku_id",
+        "location_id",
+        "ordered_qty",
+        "ordered_at",
+        "status",
+    ),
 }
 TEXT_FIELDS = frozenset(
-    {"event_id", "sku_id", "location_id", "work_center_id", "event_type", "order_id", "status"}
+    {
+        "event_id",
+        "sku_id",
+        "location_id",
+        "work_center_id",
+        "event_type",
+        "order_id",
+        "status",
+        "po_id",
+        "supplier_id",
+    }
 )
-NUMBER_FIELDS = frozenset({"qty_delta", "unit_cost", "qty", "scrap_qty", "quantity"})
-TIME_FIELDS = frozenset({"event_ts", "order_ts", "updated_at"})
-OPTIONAL_NULLS = {"wms": ("uom", "unit_cost", "reference_id"), "mes": ("bom_level",), "orders": ()}
+NUMBER_FIELDS = frozenset({"qty_delta", "unit_cost", "qty", "scrap_qty", "quantity", "ordered_qty"})
+TIME_FIELDS = frozenset({"event_ts", "order_ts", "updated_at", "ordered_at", "promised_at"})
+OPTIONAL_NULLS = {
+    "wms": ("uom", "unit_cost", "reference_id"),
+    "mes": ("bom_level",),
+    "orders": (),
+    "po": (),
+}
 _NAN = "__nan__"
 
 Payload = dict | str
@@ -123,8 +161,7 @@ class Corruptor:
         return rec
 
     def _mistyped(self, rec: dict) -> dict:
-        numeric = {"wms": "qty_delta", "mes": "qty", "orders": "quantity"}[self.source]
-        when = "order_ts" if self.source == "orders" else "event_ts"
+        numeric, when = QUANTITY_FIELD[self.source], TIME_FIELD[self.source]
         options: list[tuple[str, object]] = [
             (numeric, True),
             (numeric, "abc"),
@@ -181,15 +218,15 @@ class Corruptor:
         return rec
 
     def _quantity(self, rec: dict) -> dict:
-        rec["quantity"] = self.rng.choice((0, -2, "0", -0.5))
+        rec[QUANTITY_FIELD[self.source]] = self.rng.choice((0, -2, "0", -0.5))
         return rec
 
     def _status(self, rec: dict) -> dict:
-        rec["status"] = self.rng.choice(("shipped", "Completed", "open"))
+        rec["status"] = self.rng.choice(WRONG_STATUSES[self.source])
         return rec
 
     def _conflict(self, rec: dict) -> dict:
-        field = {"wms": "qty_delta", "mes": "qty", "orders": "quantity"}[self.source]
+        field = QUANTITY_FIELD[self.source]
         value = rec[field]
         rec[field] = value * 2 if value else 1
         return rec

@@ -40,6 +40,8 @@ class SimCore:
         self.t0, self.tag, self.scale = start_ms, id_tag, time_scale
         self.stop = None if end_ms is None else end_ms - 1000
         self.counts_enabled = counts
+        # False: receive what was ordered, never plan more (the ERP loop's follow-up of a week)
+        self.replenish = True
         self.count_rows: list[dict] = []
         self.heap: list[tuple[int, int, Callable, object]] = []
         self.seq = 0
@@ -207,6 +209,8 @@ class SimCore:
     def _check(self, p: int, need: float = 0) -> None:
         """Replenish a pair whose position (on hand - reserved + inbound) fell below its reorder
         level, or below `need` when a work order waits for it."""
+        if not self.replenish:
+            return
         position = self.on_hand[p] - self.reserved[p] + self.inbound[p]
         if position >= max(self.lo[p], need) or self.retry_at[p] > self.now:
             return

@@ -68,12 +68,37 @@ class Sku:
 
 
 @dataclass(frozen=True)
+class Supplier:
+    """Delivers after `lead_time_days * factor`, factor drawn uniformly in [early, late]: a
+    reliable supplier stays below 1 (on time), the unreliable one is mostly above."""
+
+    supplier_id: str
+    early: float
+    late: float
+
+    def factor(self, u: float) -> float:
+        """The lead-time factor for a uniform draw `u` in [0, 1)."""
+        return self.early + (self.late - self.early) * u
+
+
+# Few suppliers with distinct reliability, so measured lead times and on-time rates differ.
+SUPPLIER_PROFILES = ((0.7, 0.95), (0.75, 1.1), (0.7, 1.35), (1.0, 1.8))
+
+
+@dataclass(frozen=True)
 class Plant:
     skus: tuple[Sku, ...]
     warehouses: tuple[str, ...]
     work_centers: tuple[str, ...]
     warehouse_weights: tuple[float, ...]  # share of demand per warehouse
     sku_params: tuple[dict, ...]
+    suppliers: tuple[Supplier, ...] = ()
+    # supplier index per SKU index: bought SKUs (raw, trade) from their supplier; made ones
+    # from a subcontractor when a planner outside the plant orders them (the ERP loop)
+    supplier_of: tuple[int, ...] = ()
+
+    def supplier(self, sku: Sku) -> Supplier:
+        return self.suppliers[self.supplier_of[sku.index]]
 
     @property
     def locations(self) -> tuple[str, ...]:
@@ -201,13 +226,32 @@ def build_plant(cfg: SimConfig) -> Plant:
             )
         )
     skus_t = tuple(skus)
+    params = _sku_params(rng, skus_t, warehouses, cfg.orders_per_day)
+    suppliers, supplier_of = _suppliers(cfg, skus_t)
     return Plant(
-        skus_t,
-        warehouses,
-        work_centers,
-        warehouse_weights,
-        _sku_params(rng, skus_t, warehouses, cfg.orders_per_day),
+        skus_t, warehouses, work_centers, warehouse_weights, params, suppliers, supplier_of
     )
+
+
+def _suppliers(
+    cfg: SimConfig, skus: tuple[Sku, ...]
+) -> tuple[tuple[Supplier, ...], tuple[int, ...]]:
+    """Every SKU gets one supplier, bought ones spread so each supplier has some. A generator of
+    its own, so the plant's other reference data are what they were before suppliers."""
+    rng = random.Random(f"{cfg.seed}:suppliers")
+    suppliers = tuple(
+        Supplier(f"SUP-{i + 1:02d}", early, late)
+        for i, (early, late) in enumerate(SUPPLIER_PROFILES)
+    )
+    bought = [s.index for s in skus if s.kind in ("raw", "trade")]
+    rng.shuffle(bought)
+    supplier_of = [0] * len(skus)
+    for n, i in enumerate(bought):
+        supplier_of[i] = n % len(suppliers)
+    for s in skus:
+        if s.kind not in ("raw", "trade"):
+            supplier_of[s.index] = rng.randrange(len(suppliers))
+    return suppliers, tuple(supplier_of)
 
 
 def _per_unit(rng: random.Random, base: str) -> float:

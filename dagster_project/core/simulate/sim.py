@@ -15,6 +15,7 @@ class PlantSim(Demand, Supply, Production, Counting):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._setup_demand()
+        self._setup_supply()
         self._setup_production()
 
     def begin(self) -> None:

@@ -1,4 +1,4 @@
-"""A simulated week in memory: reference rows plus the three event streams in arrival order."""
+"""A simulated week in memory: reference rows plus the event streams in arrival order."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from dagster_project.core.simulate.corrupt import BAD_KINDS, Corruptor
 from dagster_project.core.simulate.plant import Plant, build_plant
 from dagster_project.core.simulate.sim import PlantSim
 
-FILE_NAMES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "order_lines.jsonl"}
+FILE_NAMES = {
+    "wms": "wms_events.jsonl",
+    "mes": "mes_events.jsonl",
+    "orders": "order_lines.jsonl",
+    "po": "purchase_orders.jsonl",
+}
+# Versioned records (a later version replaces the earlier): source -> the key of a line.
+LINE_KEY = {"orders": ("order_id", "line_id"), "po": ("po_id", "line_id")}
 DEVICE_KEY = {"wms": "location_id", "mes": "work_center_id"}
 RESEND_WINDOW = 12 * HOUR
 
@@ -104,7 +111,7 @@ def _generate(cfg: SimConfig) -> Workload:
 def _deliver(cfg: SimConfig, plant: Plant, source: str, ts: list[int], recs: list[dict]) -> Stream:
     """Arrival order of one stream: clean records (some late), bad records and re-sends."""
     rng = random.Random(f"{cfg.seed}:deliver:{source}")
-    if source == "orders":
+    if source in LINE_KEY:  # ERP records: sent as they happen
         arrivals = ts
     else:
         scanned = SCANNED_TYPES if source == "wms" else None
@@ -142,12 +149,14 @@ def _inject(
 ) -> list[tuple]:
     n = len(recs)
     corruptor = Corruptor(source, plant, random.Random(f"{cfg.seed}:corrupt:{source}"))
-    horizon = _next_version_arrival(recs, arrivals) if source == "orders" else None
+    horizon = (
+        _next_version_arrival(recs, arrivals, LINE_KEY[source]) if source in LINE_KEY else None
+    )
     first, last = min(arrivals), max(arrivals)
     used: set[int] = set()
 
     def later(i: int) -> int | None:
-        """An arrival after record i's, and before the next version of its order line."""
+        """An arrival after record i's, and before the next version of its line."""
         lo = arrivals[i] + 1
         hi = arrivals[i] + RESEND_WINDOW
         if horizon is not None:
@@ -165,7 +174,7 @@ def _inject(
     seq = n
     kinds = list(BAD_KINDS[source])
     rng.shuffle(kinds)
-    for j in range(round(cfg.bad_share * n)):
+    for j in range(_share(cfg.bad_share, n)):
         kind = kinds[j % len(kinds)]
         i = pick(lambda r, k=kind: corruptor.needs(k, r))
         if i is None:
@@ -178,7 +187,7 @@ def _inject(
             used.add(i)
         out.append((arrival, seq, ts[i], corruptor.bad(kind, recs[i]), f"bad:{kind}"))
         seq += 1
-    for _ in range(round(cfg.duplicate_share * n)):
+    for _ in range(_share(cfg.duplicate_share, n)):
         i = pick(lambda r: True)
         arrival = None if i is None else later(i)
         if arrival is None:
@@ -189,11 +198,20 @@ def _inject(
     return out
 
 
-def _next_version_arrival(recs: list[dict], arrivals: list[int]) -> list[int]:
+def _share(share: float, n: int) -> int:
+    """At least one when asked for any: a small stream (purchase orders) still gets bad records
+    and re-sends."""
+    return max(1, round(share * n)) if share > 0 and n > 0 else 0
+
+
+def _next_version_arrival(
+    recs: list[dict], arrivals: list[int], line_key: tuple[str, str]
+) -> list[int]:
     nxt = [2**62] * len(recs)
-    seen: dict[tuple[str, object], int] = {}
+    seen: dict[tuple[object, object], int] = {}
+    a, b = line_key
     for i in range(len(recs) - 1, -1, -1):
-        key = (recs[i]["order_id"], recs[i]["line_id"])
+        key = (recs[i][a], recs[i][b])
         if key in seen:
             nxt[i] = arrivals[seen[key]]
         seen[key] = i
