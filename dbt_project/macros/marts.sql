@@ -189,3 +189,41 @@
     where status = 'open'
     group by sku_id, location_id
 {%- endmacro %}
+
+{#
+    The stockout episodes (`episodes`, int_stockout_episodes' episode rows) as a replay up to
+    as_of gives them: those started by as_of, with an end only when it is by as_of too (a later
+    one is not seen yet: the episode is open). The stored episodes replay every counted event,
+    and a replay up to as_of is a prefix of that one.
+#}
+{% macro stockout_episodes_up_to_as_of(episodes) -%}
+    {{ return(adapter.dispatch('stockout_episodes_up_to_as_of')(episodes)) }}
+{%- endmacro %}
+
+{% macro postgres__stockout_episodes_up_to_as_of(episodes) -%}
+    select
+        sku_id,
+        location_id,
+        started_at,
+        case when ended_at <= {{ as_of() }} then ended_at end as ended_at
+    from {{ episodes }}
+    where started_at <= {{ as_of() }}
+{%- endmacro %}
+
+{#- Materialize: mz_now() may only be filtered on, so each case is a branch of its own. #}
+{% macro materialize__stockout_episodes_up_to_as_of(episodes) -%}
+    -- ended by now
+    select sku_id, location_id, started_at, ended_at
+    from {{ episodes }}
+    where ended_at is not null and mz_now() >= ended_at
+    union all
+    -- started, and its end not reached yet: open
+    select sku_id, location_id, started_at, null::timestamptz
+    from {{ episodes }}
+    where ended_at is not null and mz_now() >= started_at and mz_now() < ended_at
+    union all
+    -- started, with no end among the events: open
+    select sku_id, location_id, started_at, null::timestamptz
+    from {{ episodes }}
+    where ended_at is null and started_at is not null and mz_now() >= started_at
+{%- endmacro %}

@@ -73,6 +73,35 @@ def test_one_request_per_episode(conn, erp, settings, tmp_path):
     assert progress(erp) == (4, later)
 
 
+STOCKOUTS = (
+    "select sku_id, stockouts_30d, in_stock_pct_30d from erp.inventory_health_live order by sku_id"
+)
+
+
+def test_live_health_carries_each_pairs_stockouts(conn, erp, settings, tmp_path):
+    load_params(conn, tmp_path)
+    # as_of 11-09 00:00. S1: 4 received 11-07 00:00, 4 issued 11-08 00:00: out since, open at
+    # as_of: one episode, 24 h of the 720: 100 * (1 - 24 / 720) = 96.666.. -> 96.67.
+    # S2: 100 received, never out: 0 episodes, 100.00.
+    ingest_wms(
+        conn,
+        wms("E1", "receipt", 4),
+        wms("E2", "issue", -4, days_ago=1),
+        wms("E3", "receipt", 100, sku="S2"),
+    )
+    refresh(settings, as_of=AS_OF)
+    assert counts(sync_once(settings)) == (1, 0, 2, 3)  # S1 at 0 is below its reorder point
+    assert erp.execute(STOCKOUTS).fetchall() == [("S1", 1, D("96.67")), ("S2", 0, D("100.00"))]
+
+    # a late receipt dated 11-08 12:00 ends the episode after 12 h: 100 * (1 - 12 / 720) =
+    # 98.333.. -> 98.33, at the next refresh; S2's row is not rewritten
+    late = wms("E4", "receipt", 2) | {"event_ts": (AS_OF - timedelta(hours=12)).isoformat()}
+    ingest_wms(conn, late)
+    refresh(settings, as_of=AS_OF)
+    assert counts(sync_once(settings)) == (0, 0, 1, 4)
+    assert erp.execute(STOCKOUTS).fetchall() == [("S1", 1, D("98.33")), ("S2", 0, D("100.00"))]
+
+
 def test_the_database_refuses_a_second_open_request_for_a_pair(erp):
     insert = """
         insert into erp.replenishment_requests (sku_id, location_id, status, closed_at,

@@ -86,6 +86,7 @@ def compute_marts(
     po_lines = po_lines_received(landing.purchase_orders, landing.wms_events)
     measured = measured_lead_times(po_lines, as_of)
     health = inventory_health(position, velocity, params, as_of, measured)
+    episodes = stockout_episodes(landing.wms_events, as_of)
     return {
         "inventory_position": position,
         "wip_position": wip_position(landing.mes_events),
@@ -95,6 +96,8 @@ def compute_marts(
         "inventory_turns_30d": inventory_turns_30d(landing.wms_events, position, as_of),
         "scrap_rate_alerts": scrap_rate_alerts(landing.mes_events, as_of, cfg),
         "movement_anomalies": movement_anomalies(landing.wms_events, as_of, cfg),
+        "stockout_episodes": episodes,
+        "stockout_frequency_30d": stockout_frequency_30d(episodes, position, as_of),
         "lead_times": lead_times(po_lines, as_of),
         "supplier_performance": supplier_performance(po_lines, as_of),
     }
@@ -635,6 +638,85 @@ def movement_anomalies(wms_events: list[Row], as_of: datetime, cfg: Config) -> l
             if abs(base_qty(e)) > threshold
         )
     return sorted(rows, key=lambda r: r["event_id"])
+
+
+# ---- stockout_episodes -----------------------------------------------------------------------
+
+
+def available_change(event: Row) -> Decimal:
+    """What an event does to available = on hand - held - reserved."""
+    qty = base_qty(event)
+    return qty if event["event_type"] in ON_HAND_TYPES else -qty
+
+
+def seconds(span: timedelta) -> Fraction:
+    return Fraction(span // timedelta(microseconds=1), 10**6)
+
+
+def hours_shown(span_seconds: Fraction) -> Decimal:
+    """Hours to 4 decimals, half away from zero."""
+    return round_half_away_from_zero(span_seconds / 3600, 4)
+
+
+def stockout_episode(sku_id: str, location_id: str, started: datetime, ended: datetime | None):
+    return {
+        "sku_id": sku_id,
+        "location_id": location_id,
+        "started_at": started,
+        "ended_at": ended,
+        "duration_hours": None if ended is None else hours_shown(seconds(ended - started)),
+    }
+
+
+def stockout_episodes(wms_events: list[Row], as_of: datetime) -> list[Row]:
+    """Replay each pair's available stock from 0 over its events up to as_of, one instant at a
+    time (all its events together): out when it goes from > 0 to <= 0, back when > 0 again."""
+    seen = [e for e in wms_events if e["event_ts"] <= as_of]
+    rows = []
+    for (sku_id, location_id), events in group_by(
+        seen, lambda e: (e["sku_id"], e["location_id"])
+    ).items():
+        available, out_since = ZERO, None
+        for (instant,), at_once in group_by(events, lambda e: (e["event_ts"],)).items():
+            before = available
+            available += total(available_change(e) for e in at_once)
+            if before > 0 and available <= 0:
+                out_since = instant
+            elif out_since is not None and available > 0:
+                rows.append(stockout_episode(sku_id, location_id, out_since, instant))
+                out_since = None
+        if out_since is not None:
+            rows.append(stockout_episode(sku_id, location_id, out_since, None))
+    return rows
+
+
+# ---- stockout_frequency_30d ------------------------------------------------------------------
+
+
+def stockout_frequency_30d(episodes: list[Row], position: list[Row], as_of: datetime) -> list[Row]:
+    """`episodes`: rows of `stockout_episodes` as of the same instant (an open one has no end)."""
+    window_start = as_of - 30 * DAY
+    by_pair = group_by(episodes, lambda e: (e["sku_id"], e["location_id"]))
+    rows = []
+    for pos in position:
+        mine = by_pair.get((pos["sku_id"], pos["location_id"]), [])
+        # each episode's overlap with the window; an open one runs to as_of
+        overlaps = (
+            seconds((e["ended_at"] or as_of) - max(e["started_at"], window_start)) for e in mine
+        )
+        out = sum((max(Fraction(0), o) for o in overlaps), Fraction(0))
+        rows.append(
+            {
+                "sku_id": pos["sku_id"],
+                "location_id": pos["location_id"],
+                "stockouts_30d": Decimal(
+                    sum(1 for e in mine if in_last_days(e["started_at"], as_of, 30))
+                ),
+                "hours_out_30d": hours_shown(out),
+                "in_stock_pct_30d": round_half_away_from_zero(100 * (1 - out / 3600 / 720), 2),
+            }
+        )
+    return rows
 
 
 # ---- lead_times, supplier_performance, measured lead times ------------------------------------

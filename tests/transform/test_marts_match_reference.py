@@ -353,6 +353,20 @@ SAMPLE = {
         {"event_type": "receipt", "qty_delta": 1200, "unit_cost": "2", "days_ago": 1},
         # S2 has 5 against its static reorder point of 40: a reorder alert
         {"event_type": "receipt", "qty_delta": 5, "unit_cost": "1", "days_ago": 3, "sku_id": "S2"},
+        # S2/L2 runs out 2.5 days ago, has stock again 1 day ago, and runs out again when it is
+        # reserved: a stockout episode that ended and one still open
+        {
+            "event_type": "receipt",
+            "qty_delta": 5,
+            "unit_cost": "1",
+            "days_ago": 3,
+            "sku_id": "S2",
+            "location_id": "L2",
+        },
+        *(
+            {"event_type": t, "qty_delta": q, "days_ago": d, "sku_id": "S2", "location_id": "L2"}
+            for t, q, d in (("issue", -5, 2.5), ("return", 3, 1), ("reserve", 3, 0.5))
+        ),
     ],
     "mes": [
         {"event_type": "start", "qty": 100, "hours_ago": 2},

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-# The columns of marts.inventory_health after its key, in the mart's order.
+# The columns of erp.inventory_health_live after its key: marts.inventory_health's, in the mart's
+# order, with STOCKOUT_COLUMNS from marts.stockout_frequency_30d before as_of. A fixed list, not
+# the marts' columns from the manifest: the ERP's table is an interface of its own, changed only
+# by its migrations.
 HEALTH_COLUMNS = (
     "on_hand_qty",
     "available_qty",
@@ -18,5 +21,10 @@ HEALTH_COLUMNS = (
     "days_of_cover",
     "max_days_of_cover",
     "inventory_status",
+    "stockouts_30d",
+    "in_stock_pct_30d",
     "as_of",
 )
+
+# The columns that come from marts.stockout_frequency_30d (joined by sku_id, location_id).
+STOCKOUT_COLUMNS = ("stockouts_30d", "in_stock_pct_30d")

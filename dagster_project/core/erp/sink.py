@@ -33,6 +33,7 @@ from dagster_project.core.erp.episodes import (
     plan,
 )
 from dagster_project.core.erp.health import HEALTH_KEYED, upsert_health
+from dagster_project.core.erp.schema import STOCKOUT_COLUMNS
 from dagster_project.core.settings import Settings, get_settings
 
 MAX_ATTEMPTS = 5
@@ -84,6 +85,18 @@ def sync_once(
         )
 
 
+# the health rows in HEALTH_KEYED order, each with its pair's stockouts (every position has a row
+# in both marts)
+HEALTH_ROWS = sql.SQL(
+    "select {} from marts.inventory_health as h"
+    " left join marts.stockout_frequency_30d as f using (sku_id, location_id)"
+).format(
+    sql.SQL(", ").join(
+        sql.Identifier("f" if name in STOCKOUT_COLUMNS else "h", name) for name in HEALTH_KEYED
+    )
+)
+
+
 def read_inventory(conn: psycopg.Connection) -> InventorySnapshot:
     """The sequence reached, the alerts and the health rows, all from one snapshot."""
     with conn.transaction():
@@ -104,9 +117,7 @@ def read_inventory(conn: psycopg.Connection) -> InventorySnapshot:
             rows = cur.execute(
                 sql.SQL("select {} from marts.reorder_alerts").format(_columns(ALERT_COLUMNS))
             ).fetchall()
-        health = conn.execute(
-            sql.SQL("select {} from marts.inventory_health").format(_columns(HEALTH_KEYED))
-        ).fetchall()
+        health = conn.execute(HEALTH_ROWS).fetchall()
     at = HEALTH_KEYED.index("as_of")
     as_of = max((row[at] for row in health if row[at] is not None), default=None)
     return InventorySnapshot(seq, index_alerts(map(Alert.from_row, rows)), health, as_of)
