@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     reconcile_cron: str = Field(
         default="0 6 * * *", description="when the counts are reconciled (UTC)"
     )
+    supplier_on_time_target_pct: float = Field(
+        default=90,
+        ge=0,
+        le=100,
+        description="a supplier whose on-time rate over 90 days (supplier_performance) is below "
+        "this percentage fails the check `suppliers_deliver_on_time` (a warning)",
+    )
     serve_port: int = Field(
         default=8780, ge=1, le=65535, description="TCP port of `inventory serve` (on 127.0.0.1)"
     )

@@ -5,13 +5,19 @@
     read-time recomputation of pairs with new events, and the Materialize view.
 
     Parameters: the SKU's row for this location wins as a whole, else its all-locations row,
-    else the defaults; a chosen row's empty cells take the defaults.
+    else the defaults; a chosen row's empty cells take the defaults. A pair whose chosen row
+    gives no lead_time_days takes the measured lead time of its received PO lines, mean and
+    std together, when it has one (int_measured_lead_times: 5 lines or more), else 7 days with
+    the row's lead_time_std_days (default 0); lead_time_source says which.
 
     `few_positions` (Postgres): the positions are a small part of all pairs, as in an
     incremental run or a read; each one's demand is then looked up in the velocity table's key
     index instead of hashing the whole table.
 #}
 {% macro health_rows(positions, few_positions=false) -%}
+{%- set lead_time_param -%}
+    (case when here.sku_id is not null then here.lead_time_days else everywhere.lead_time_days end)
+{%- endset -%}
 with
 
 positions as (
@@ -20,6 +26,10 @@ positions as (
 
 velocity as (
     select * from {{ ref('int_demand_velocity') }}
+),
+
+measured_lead_times as (
+    select * from {{ ref('int_measured_lead_times') }}
 ),
 
 params as (
@@ -37,8 +47,21 @@ resolved as (
         {{ planning_figure('coalesce(v.units_sold_7d, 0) / 7') }} as demand_rate_per_day,
         coalesce(greatest(v.demand_var_28d, 0), 0) as demand_var_per_day,
         (here.sku_id is not null) as has_location_row,
-        coalesce(case when here.sku_id is not null then here.lead_time_days else everywhere.lead_time_days end, 7) as lead_time_days,
-        coalesce(case when here.sku_id is not null then here.lead_time_std_days else everywhere.lead_time_std_days end, 0) as lead_time_std_days,
+        case
+            when {{ lead_time_param }} is not null then {{ lead_time_param }}
+            when lt.lead_time_mean_days is not null then lt.lead_time_mean_days
+            else 7
+        end as lead_time_days,
+        case
+            when {{ lead_time_param }} is null and lt.lead_time_mean_days is not null
+                then lt.lead_time_std_days
+            else coalesce(case when here.sku_id is not null then here.lead_time_std_days else everywhere.lead_time_std_days end, 0)
+        end as lead_time_std_days,
+        case
+            when {{ lead_time_param }} is not null then 'param'
+            when lt.lead_time_mean_days is not null then 'measured'
+            else 'default'
+        end as lead_time_source,
         coalesce(case when here.sku_id is not null then here.service_level else everywhere.service_level end, 0.95) as service_level,
         case when here.sku_id is not null then here.reorder_point else everywhere.reorder_point end as reorder_point_override,
         case when here.sku_id is not null then here.safety_stock else everywhere.safety_stock end as safety_stock_override,
@@ -54,9 +77,16 @@ resolved as (
         where v.sku_id = p.sku_id and v.location_id = p.location_id
         offset 0
     ) as v on true
+    left join lateral (
+        select * from measured_lead_times as lt
+        where lt.sku_id = p.sku_id and lt.location_id = p.location_id
+        offset 0
+    ) as lt on true
     {%- else -%}
     left join velocity as v
         on v.sku_id = p.sku_id and v.location_id = p.location_id
+    left join measured_lead_times as lt
+        on lt.sku_id = p.sku_id and lt.location_id = p.location_id
     {%- endif %}
     left join params as here
         on here.sku_id = p.sku_id and here.location_id = p.location_id
@@ -113,8 +143,8 @@ select * from final
 {% macro restocked_health(stock, stored) -%}
     {%- set policy_columns = [
         'units_sold_7d', 'demand_rate_per_day', 'demand_var_per_day', 'has_location_row',
-        'lead_time_days', 'lead_time_std_days', 'service_level', 'reorder_point_override',
-        'safety_stock_override', 'order_qty', 'order_multiple', 'min_order_qty',
+        'lead_time_days', 'lead_time_std_days', 'lead_time_source', 'service_level',
+        'reorder_point_override', 'safety_stock_override', 'order_qty', 'order_multiple', 'min_order_qty',
         'review_period_days', 'max_days_of_cover', 'safety_stock', 'demand_std_per_day',
         'reorder_point',
     ] -%}

@@ -33,12 +33,12 @@ def marked(conn, model: str, run: int) -> bool:
     return row is not None and row[0] >= run
 
 
-# a kill per state model and one at random (fourteen), each followed by a full-rebuild
+# a kill per state model and one at random (seventeen), each followed by a full-rebuild
 # comparison: about 250 s alone, more beside another test worker on two cores
 @pytest.mark.timeout(1200)
 def test_a_refresh_killed_after_any_state_model_or_at_a_random_moment(conn, settings, tmp_path):
     # a first slice, then two per trial, with room for a few more state models
-    plant = Plant(tmp_path / "plant", chunks=34)
+    plant = Plant(tmp_path / "plant", chunks=37)
     plant.load_reference(conn)
     plant.feed(conn)
     as_of = START + timedelta(days=1, hours=6)

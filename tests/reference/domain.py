@@ -83,7 +83,9 @@ def compute_marts(
     on_order = on_order_by_pair(landing.purchase_orders, landing.wms_events)
     position = inventory_position(landing.wms_events, on_order)
     velocity = demand_velocity(landing.order_lines, as_of)
-    health = inventory_health(position, velocity, params, as_of)
+    po_lines = po_lines_received(landing.purchase_orders, landing.wms_events)
+    measured = measured_lead_times(po_lines, as_of)
+    health = inventory_health(position, velocity, params, as_of, measured)
     episodes = stockout_episodes(landing.wms_events, as_of)
     return {
         "inventory_position": position,
@@ -96,6 +98,8 @@ def compute_marts(
         "movement_anomalies": movement_anomalies(landing.wms_events, as_of, cfg),
         "stockout_episodes": episodes,
         "stockout_frequency_30d": stockout_frequency_30d(episodes, position, as_of),
+        "lead_times": lead_times(po_lines, as_of),
+        "supplier_performance": supplier_performance(po_lines, as_of),
     }
 
 
@@ -421,20 +425,24 @@ def demand_rates(velocity: list[Row]) -> dict[tuple, tuple[Decimal, Decimal]]:
 
 
 def inventory_health(
-    position: list[Row], velocity: list[Row], params: dict[tuple, Row], as_of: datetime
+    position: list[Row],
+    velocity: list[Row],
+    params: dict[tuple, Row],
+    as_of: datetime,
+    measured: Mapping[tuple, tuple[Decimal, Decimal]] | None = None,
 ) -> list[Row]:
-    """`velocity`: rows of `demand_velocity` (exact rates)."""
+    """`velocity`: rows of `demand_velocity` (exact rates); `measured`: measured_lead_times()."""
     demand = demand_rates(velocity)
     rows = []
     for pos in position:
         key = (pos["sku_id"], pos["location_id"])
         p = resolve_params(params, *key)
         d, sd = demand.get(key, (ZERO, ZERO))
-        lead_time = p["lead_time_days"]
+        lead_time, lead_time_std, lead_time_source = lead_time_of(params, key, measured or {})
         safety = p["safety_stock"]
         if safety is None:
             safety = planning_figure(
-                safety_stock(p["service_level"], lead_time, p["lead_time_std_days"], d, sd)
+                safety_stock(p["service_level"], lead_time, lead_time_std, d, sd)
             )
         reorder = p["reorder_point"]
         if reorder is None:
@@ -450,7 +458,8 @@ def inventory_health(
                 "demand_rate_per_day": planning_figure(d),
                 "demand_std_per_day": planning_figure(sd),
                 "lead_time_days": lead_time,
-                "lead_time_std_days": p["lead_time_std_days"],
+                "lead_time_std_days": lead_time_std,
+                "lead_time_source": lead_time_source,
                 "service_level": p["service_level"],
                 "safety_stock": safety,
                 "reorder_point": reorder,
@@ -708,3 +717,174 @@ def stockout_frequency_30d(episodes: list[Row], position: list[Row], as_of: date
             }
         )
     return rows
+
+
+# ---- lead_times, supplier_performance, measured lead times ------------------------------------
+# `po_lines`: the current purchase order lines with the receipts matched to them
+# (po_lines_received).
+
+
+def po_lines_received(purchase_orders: list[Row], wms_events: list[Row]) -> list[Row]:
+    """Every current line with received_qty, first_received_at (the first receipt that put
+    quantity on it) and received_in_full_at (the receipt that took it to ordered_qty). Receipts
+    are poured as in received_per_line: per (PO, SKU, location), in (event_ts, ingest_seq)
+    order, into the receiving lines oldest (ordered_at, line_id) first, the newest taking any
+    surplus; cancelled lines take nothing."""
+    lines = [
+        dict(line, received_qty=ZERO, first_received_at=None, received_in_full_at=None)
+        for line in current_purchase_order_lines(purchase_orders)
+    ]
+    receiving = [line for line in lines if line["status"] != "cancelled"]
+    for (po_id, sku_id, location_id), group in group_by(
+        receiving, lambda line: (line["po_id"], line["sku_id"], line["location_id"])
+    ).items():
+        group.sort(key=lambda line: (line["ordered_at"], line["line_id"]))
+        receipts = sorted(
+            (
+                e
+                for e in wms_events
+                if e["event_type"] == "receipt"
+                and e["reference_id"] == po_id
+                and (e["sku_id"], e["location_id"]) == (sku_id, location_id)
+            ),
+            key=lambda e: (e["event_ts"], e["ingest_seq"]),
+        )
+        for receipt in receipts:
+            left = base_qty(receipt)
+            for i, line in enumerate(group):
+                room = max(line["ordered_qty"] - line["received_qty"], ZERO)
+                take = left if i == len(group) - 1 else min(left, room)
+                if take > 0:
+                    line["received_qty"] += take
+                    left -= take
+                    if line["first_received_at"] is None:
+                        line["first_received_at"] = receipt["event_ts"]
+                    if (
+                        line["received_in_full_at"] is None
+                        and line["received_qty"] >= line["ordered_qty"]
+                    ):
+                        line["received_in_full_at"] = receipt["event_ts"]
+                if left == 0:
+                    break
+    return lines
+
+
+MEASURED_MIN_LINES = 5
+MEASURED_MAX_LINES = 20
+
+
+def received_by(po_lines: list[Row], as_of: datetime) -> list[Row]:
+    """The lines first received at or before as_of: a receipt after as_of has not happened yet."""
+    return [
+        line
+        for line in po_lines
+        if line["first_received_at"] is not None and line["first_received_at"] <= as_of
+    ]
+
+
+def lead_time_days(line: Row) -> Decimal:
+    """The first receipt's event_ts - ordered_at, in (fractional) days, exact."""
+    elapsed = line["first_received_at"] - line["ordered_at"]
+    seconds = Decimal(elapsed.days * 86400 + elapsed.seconds) + Decimal(elapsed.microseconds) / (
+        10**6
+    )
+    return seconds / 86400
+
+
+def is_on_time(line: Row, as_of: datetime) -> bool | None:
+    """Received in full by promised_at; None while that cannot be told: no promise, or not in
+    full yet with the promise still ahead of as_of (a promise passed without it is late)."""
+    promised, in_full = line["promised_at"], line["received_in_full_at"]
+    if promised is None:
+        return None
+    if in_full is not None:
+        return in_full <= promised
+    return False if promised <= as_of else None
+
+
+def lead_times(po_lines: list[Row], as_of: datetime) -> list[Row]:
+    rows = [
+        {
+            "po_id": line["po_id"],
+            "line_id": line["line_id"],
+            "supplier_id": line["supplier_id"],
+            "sku_id": line["sku_id"],
+            "location_id": line["location_id"],
+            "ordered_qty": line["ordered_qty"],
+            "received_qty": line["received_qty"],
+            "ordered_at": line["ordered_at"],
+            "promised_at": line["promised_at"],
+            "first_received_at": line["first_received_at"],
+            "received_in_full_at": line["received_in_full_at"],
+            "lead_time_days": planning_figure(lead_time_days(line)),
+            "on_time": is_on_time(line, as_of),
+            "as_of": as_of,
+        }
+        for line in received_by(po_lines, as_of)
+    ]
+    return sorted(rows, key=lambda r: (r["po_id"], r["line_id"]))
+
+
+def supplier_performance(po_lines: list[Row], as_of: datetime) -> list[Row]:
+    recent = [
+        line
+        for line in received_by(po_lines, as_of)
+        if in_last_days(line["first_received_at"], as_of, 90)
+    ]
+    rows = []
+    for (supplier_id,), lines in group_by(recent, lambda line: (line["supplier_id"],)).items():
+        judged = [t for t in (is_on_time(line, as_of) for line in lines) if t is not None]
+        days = [lead_time_days(line) for line in lines]
+        rows.append(
+            {
+                "supplier_id": supplier_id,
+                "lines": Decimal(len(lines)),
+                "lines_judged": Decimal(len(judged)),
+                "lines_on_time": Decimal(sum(judged)),
+                "on_time_pct": (
+                    round_half_away_from_zero(Fraction(100 * sum(judged), len(judged)), 2)
+                    if judged
+                    else None
+                ),
+                "lead_time_mean_days": planning_figure(total(days) / len(days)),
+                "lead_time_std_days": planning_figure(population_std(days)),
+                "as_of": as_of,
+            }
+        )
+    return rows
+
+
+def lead_time_of(
+    params: dict[tuple, Row], key: tuple, measured: Mapping[tuple, tuple[Decimal, Decimal]]
+) -> tuple[Decimal, Decimal, str]:
+    """(L, sL, lead_time_source): the chosen sku_params row's lead time when it gives one; else
+    the pair's measured mean and std; else 7 days with the row's std (default 0)."""
+    chosen = params.get(key) or params.get((key[0], None)) or {}
+    std = chosen.get("lead_time_std_days")
+    std = DEFAULT_PARAMS["lead_time_std_days"] if std is None else std
+    if chosen.get("lead_time_days") is not None:
+        return chosen["lead_time_days"], std, "param"
+    if key in measured:
+        return (*measured[key], "measured")
+    return DEFAULT_PARAMS["lead_time_days"], std, "default"
+
+
+def measured_lead_times(
+    po_lines: list[Row], as_of: datetime
+) -> dict[tuple, tuple[Decimal, Decimal]]:
+    """(mean, population std) in days, shown to 4 decimals, of each pair's last 20 lines first
+    received by as_of (by first_received_at, then po_id, line_id); pairs with 5 or more only."""
+    measured = {}
+    for pair, lines in group_by(
+        received_by(po_lines, as_of), lambda line: (line["sku_id"], line["location_id"])
+    ).items():
+        last = sorted(
+            lines, key=lambda line: (line["first_received_at"], line["po_id"], line["line_id"])
+        )[-MEASURED_MAX_LINES:]
+        if len(last) >= MEASURED_MIN_LINES:
+            days = [lead_time_days(line) for line in last]
+            measured[pair] = (
+                planning_figure(total(days) / len(days)),
+                planning_figure(population_std(days)),
+            )
+    return measured

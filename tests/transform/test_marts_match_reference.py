@@ -16,7 +16,7 @@ from dagster_project.core.ingest import ingest_records
 from dagster_project.core.inventory.manifest import Mart, read_marts
 from dagster_project.core.inventory.refresh import refresh
 from dagster_project.core.settings import Settings
-from tests.reference.domain import PLANNING_UNIT, compute_marts, load_landing
+from tests.reference.domain import DAY, HOUR, PLANNING_UNIT, compute_marts, load_landing
 
 SKUS = ["S1", "S2", "S3"]
 LOCATIONS = ["L1", "L2"]
@@ -164,6 +164,55 @@ def po_version(draw, n: int):
     return record
 
 
+# Lead times: lines received at a few pairs, so that some reach the 5 lines health measures
+# from. S2 has no lead time parameter anywhere, S3@L2 neither; S1@L1 has one (param wins).
+MEASURED_PAIRS = [("S2", "L1"), ("S2", "L1"), ("S3", "L2"), ("S1", "L1")]
+ninety_day_edges = st.builds(
+    lambda h, nudge: LAST_AS_OF - timedelta(days=90, hours=h, seconds=nudge),
+    st.sampled_from([h * i for h in HOURS_BETWEEN for i in (0, 1, 2)]),
+    st.sampled_from([-1, 0, 1]),
+)
+
+
+@st.composite
+def received_po_line(draw, n: int):
+    """A one-line PO and the receipts against it: in full at once, in two parts, or short."""
+    sku, location = draw(st.sampled_from(MEASURED_PAIRS))
+    first = draw(st.one_of(instants, ninety_day_edges))
+    ordered_at = first - draw(
+        st.sampled_from([timedelta(0), timedelta(hours=30), 3 * DAY, 9 * DAY])
+    )
+    po = {
+        "po_id": f"LT{n}",
+        "line_id": "1",
+        "supplier_id": draw(st.sampled_from(["SUP1", "SUP2"])),
+        "sku_id": sku,
+        "location_id": location,
+        "ordered_qty": 10,
+        "ordered_at": ordered_at.isoformat(),
+        "status": draw(st.sampled_from(["open", "closed"])),
+    }
+    promise = draw(st.sampled_from([None, timedelta(hours=30), 2 * DAY, 5 * DAY]))
+    if promise is not None:
+        po["promised_at"] = (ordered_at + promise).isoformat()
+    parts = draw(st.sampled_from([[10], [4, 6], [4]]))
+    gaps = [timedelta(0), draw(st.sampled_from([timedelta(0), HOUR, 2 * DAY]))]
+    receipts = [
+        {
+            "event_id": f"LTW{n}-{i}",
+            "event_type": "receipt",
+            "sku_id": sku,
+            "location_id": location,
+            "qty_delta": qty,
+            "unit_cost": "1",
+            "event_ts": (first + gaps[i]).isoformat(),
+            "reference_id": po["po_id"],
+        }
+        for i, qty in enumerate(parts)
+    ]
+    return po, receipts
+
+
 @st.composite
 def chunk(draw, start: int):
     n = draw(st.integers(5, 40))
@@ -182,6 +231,11 @@ def streams(draw):
     for i in (1, 2):
         earlier = chunks[i - 1]["wms"]
         chunks[i]["wms"] += draw(st.lists(st.sampled_from(earlier), max_size=3))
+    for i, part in enumerate(chunks):
+        for n in range(draw(st.integers(3, 7))):
+            po, receipts = draw(received_po_line(1000 * i + n))
+            part["po"].append(po)
+            part["wms"] += receipts
     return chunks
 
 
@@ -286,7 +340,14 @@ def coverage_gaps(marts: dict[str, Mart], reference: dict[str, list[dict]]) -> l
 # A few records, in the streams' format, on which the reference gives every mart a row.
 SAMPLE = {
     "wms": [
-        {"event_type": "receipt", "qty_delta": 100, "unit_cost": "2", "days_ago": 5},
+        # received in full against SPO1 (below), ordered 2 days before: lead_times
+        {
+            "event_type": "receipt",
+            "qty_delta": 100,
+            "unit_cost": "2",
+            "days_ago": 5,
+            "reference_id": "SPO1",
+        },
         *({"event_type": "issue", "qty_delta": -5, "days_ago": 4 - i / 10} for i in range(5)),
         # 1200 against a median of 5: a movement spike
         {"event_type": "receipt", "qty_delta": 1200, "unit_cost": "2", "days_ago": 1},
@@ -313,6 +374,7 @@ SAMPLE = {
         {"event_type": "scrap", "qty": 0, "scrap_qty": 10, "hours_ago": 1.9},
     ],
     "orders": [{"quantity": 40, "status": "completed", "days_ago": 2, "sku_id": "S2"}],
+    "po": [{"ordered_qty": 100, "days_ago": 7, "promised_days_ago": 6}],
 }
 
 
@@ -339,7 +401,14 @@ def sample_records() -> dict[str, list[dict]]:
         | {k: v for k, v in spec.items() if k not in shown}
         for n, spec in enumerate(SAMPLE["orders"])
     ]
-    return {"wms": wms, "mes": mes, "orders": orders}
+    po = [
+        {"po_id": f"SPO{n + 1}", "line_id": "1", "supplier_id": "SUP1", "sku_id": "S1"}
+        | {"location_id": "L1", "status": "open", "ordered_at": at(spec)}
+        | {"promised_at": at({"days_ago": spec["promised_days_ago"]})}
+        | {"ordered_qty": spec["ordered_qty"]}
+        for n, spec in enumerate(SAMPLE["po"])
+    ]
+    return {"wms": wms, "mes": mes, "orders": orders, "po": po}
 
 
 @pytest.fixture

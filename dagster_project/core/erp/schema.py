@@ -14,6 +14,7 @@ HEALTH_COLUMNS = (
     "demand_std_per_day",
     "lead_time_days",
     "lead_time_std_days",
+    "lead_time_source",
     "service_level",
     "safety_stock",
     "reorder_point",

@@ -24,6 +24,7 @@ final as (
         -- parameters
         lead_time_days,
         lead_time_std_days,
+        lead_time_source,
         service_level,
         -- policy
         safety_stock,

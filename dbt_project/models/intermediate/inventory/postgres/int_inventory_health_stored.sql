@@ -12,8 +12,9 @@
 
 {#
     Health per pair as of the last refresh, so that a read computes it only for the pairs with
-    events since (int_inventory_health). A refresh computes in full the pairs whose demand this
-    run changed, all pairs once the parameters were reloaded, and pairs not stored yet. The other
+    events since (int_inventory_health). A refresh computes in full the pairs whose demand or
+    measured lead time this run changed, all pairs once the parameters were reloaded, and pairs
+    not stored yet. The other
     pairs whose totals changed since their rows were computed (positions_seq: the totals'
     through_seq they have seen) keep their policy and get the new stock, cover and status, as a
     read does. Each set is read through an index, so the work follows the pairs that changed.
@@ -42,10 +43,14 @@ demand_velocity as (
     select * from {{ ref('int_demand_velocity') }}
 ),
 
+measured_lead_times as (
+    select * from {{ ref('int_measured_lead_times') }}
+),
+
 {% if incremental_run() %}
 -- what the stored rows were computed from: the totals (their through_seq), the parameters
--- (their load), and the demand changed up to this model's last completed run (in this run, or
--- in one killed before it got here)
+-- (their load), and the demand and measured lead times changed up to this model's last
+-- completed run (in this run, or in one killed before it got here)
 previous as (
     select
         (select coalesce(max(positions_seq), 0) from {{ this }}) as positions_seq,
@@ -65,8 +70,13 @@ delta as materialized (
     where t.through_seq > (select positions_seq from previous)
 ),
 
-demand_changed as (
+-- the pairs whose policy moved: new demand, or a new measured lead time (a receipt matched to
+-- one of their PO lines, a line counted as the clock passed its first receipt)
+policy_changed as (
     select sku_id, location_id from demand_velocity
+    where changed_run > (select run_seq from previous)
+    union
+    select sku_id, location_id from measured_lead_times
     where changed_run > (select run_seq from previous)
 ),
 
@@ -81,7 +91,7 @@ restocked as (
         offset 0
     ) as h
     where not (select yes from is_reloaded)
-        and (m.sku_id, m.location_id) not in (select sku_id, location_id from demand_changed)
+        and (m.sku_id, m.location_id) not in (select sku_id, location_id from policy_changed)
 ),
 {% endif %}
 
@@ -98,7 +108,7 @@ positions as (
     )
     union
     select {{ stock }}
-    from demand_changed as a
+    from policy_changed as a
     -- one index lookup per pair, not a hash of every position
     cross join lateral (
         select * from position_totals as p
