@@ -120,11 +120,12 @@ def _existing(name: str, manifest: dict[str, Any]) -> str | None:
     return None
 
 
-def _ancestors(manifest: dict[str, Any], unique_id: str) -> set[str]:
+def _ancestors(manifest: dict[str, Any], unique_id: str, edges: str = "parent_map") -> set[str]:
+    """Every node upstream of `unique_id` (downstream with edges="child_map")."""
     seen: set[str] = set()
     todo = [unique_id]
     while todo:
-        for parent in manifest["parent_map"].get(todo.pop(), []):
+        for parent in manifest[edges].get(todo.pop(), []):
             if parent not in seen:
                 seen.add(parent)
                 todo.append(parent)
@@ -135,7 +136,8 @@ def _upstream(
     manifest: dict[str, Any], keys: list[str], domain: str, chosen: str | None
 ) -> tuple[str, dict[str, Column]]:
     """The model the skeleton reads and its declared columns: --from, else the mart keyed by
-    the same columns that the others build on (fewest ancestors), in this domain first."""
+    the same columns that the others build on (the most marts downstream of it, then the fewest
+    ancestors), in this domain first."""
     if chosen is not None:
         node = manifest["nodes"].get(f"model.{manifest['metadata']['project_name']}.{chosen}")
         if node is None or not node["config"].get("enabled", True):
@@ -152,10 +154,12 @@ def _upstream(
             "with --from MODEL"
         )
     project = manifest["metadata"]["project_name"]
+    mart_ids = {f"model.{project}.{m.name}" for m in marts(manifest)}
     best = min(
         candidates,
         key=lambda m: (
             m.domain != domain,
+            -len(_ancestors(manifest, f"model.{project}.{m.name}", "child_map") & mart_ids),
             len(_ancestors(manifest, f"model.{project}.{m.name}")),
             m.name,
         ),

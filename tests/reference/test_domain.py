@@ -583,30 +583,54 @@ def test_movement_spikes():
 
 COLUMNS = {
     "inventory_position": "sku_id location_id on_hand_qty held_qty reserved_qty available_qty"
-    " avg_unit_cost on_hand_value receipt_count issue_count hold_count last_movement_ts",
+    " on_order_qty projected_qty avg_unit_cost on_hand_value receipt_count issue_count hold_count"
+    " last_movement_ts",
     "wip_position": "work_center_id sku_id units_started units_completed total_scrap wip_qty"
     " last_event_ts",
     "demand_velocity_7d": "sku_id location_id units_sold_7d units_per_day_7d orders_7d"
     " units_per_day_28d demand_std_28d as_of",
     "inventory_health": "sku_id location_id on_hand_qty available_qty demand_rate_per_day"
-    " demand_std_per_day lead_time_days lead_time_std_days service_level safety_stock"
-    " reorder_point days_of_cover max_days_of_cover inventory_status as_of",
-    "reorder_alerts": "sku_id location_id available_qty reorder_point safety_stock"
-    " demand_rate_per_day qty_below_rop suggested_order_qty inventory_status as_of",
+    " demand_std_per_day lead_time_days lead_time_std_days lead_time_source service_level"
+    " safety_stock reorder_point days_of_cover max_days_of_cover inventory_status as_of",
+    "reorder_alerts": "sku_id location_id available_qty on_order_qty projected_qty reorder_point"
+    " safety_stock demand_rate_per_day qty_below_rop suggested_order_qty inventory_status as_of",
     "inventory_turns_30d": "sku_id issues_30d avg_on_hand_30d turns_30d annualized_turns as_of",
     "scrap_rate_alerts": "work_center_id sku_id window_start window_end scrap_qty_1h"
     " started_qty_1h scrap_rate_pct threshold_pct as_of",
     "movement_anomalies": "event_id sku_id location_id event_type event_ts abs_qty"
     " median_abs_qty_28d threshold_qty as_of",
+    "stockout_episodes": "sku_id location_id started_at ended_at duration_hours",
+    "stockout_frequency_30d": "sku_id location_id stockouts_30d hours_out_30d in_stock_pct_30d",
+    "lead_times": "po_id line_id supplier_id sku_id location_id ordered_qty received_qty"
+    " ordered_at promised_at first_received_at received_in_full_at lead_time_days on_time as_of",
+    "supplier_performance": "supplier_id lines lines_judged lines_on_time on_time_pct"
+    " lead_time_mean_days lead_time_std_days as_of",
 }
 
 
 def test_every_mart_has_exactly_its_columns():
+    # P1 is received against PO1 (a lead time, a supplier), then issued out (a stockout)
+    receipt = wms("P1", "receipt", 5, ago(3), cost=1) | {"reference_id": "PO1"}
     out = marts(
         wms_events=[wms(f"E{i}", "issue", -1, ago(1)) for i in range(4)]
-        + [wms("E9", "issue", -500, ago(1))],
+        + [wms("E9", "issue", -500, ago(1)), receipt, wms("P2", "issue", -5, ago(2))],
         mes_events=[mes("start", 10, ago(0, hours=1), scrap=1)],
         order_lines=[line("O1", 7, ago(1))],
+        purchase_orders=[
+            {
+                "ingest_seq": next(_seq),
+                "po_id": "PO1",
+                "line_id": "1",
+                "supplier_id": "SUP1",
+                "sku_id": "S1",
+                "location_id": "L1",
+                "ordered_qty": D(5),
+                "ordered_at": ago(10),
+                "promised_at": ago(4),
+                "status": "closed",
+                "updated_at": None,
+            }
+        ],
     )
     assert set(out) == set(COLUMNS)
     for mart, columns in COLUMNS.items():
