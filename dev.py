@@ -85,7 +85,12 @@ def main(argv: list[str]) -> int:
         # two workers, a file each at a time (a file's tests share its fixtures' data): the tests
         # wait on dbt, Postgres and child processes about half the time. Each worker starts its
         # own embedded server. `-n 0` runs in one process.
-        workers = [] if any(a.startswith("-n") for a in rest) else ["-n", "2", "--dist", "loadfile"]
+        # the longest files first (tests/conftest.py orders them), not xdist's most-tests-first
+        workers = (
+            []
+            if any(a.startswith("-n") for a in rest)
+            else ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
+        )
         run(BIN / "python", "-m", "pytest", *workers, *rest)
     elif task == "lint":
         setup()

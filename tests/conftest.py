@@ -42,6 +42,24 @@ def pytest_configure(config: pytest.Config) -> None:
     (ROOT / ".inventory").mkdir(exist_ok=True)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first (a timeout of their own, then any slow test), each file's tests
+    kept together and in order: with `--dist loadfile --no-loadscope-reorder` (dev.py) the
+    workers take files in this order, so the long ones run beside the short ones instead of
+    alone at the end (xdist's default puts files with the most tests first)."""
+
+    def weight(item: pytest.Item) -> float:
+        timeout = item.get_closest_marker("timeout")
+        if timeout is not None and timeout.args:
+            return float(timeout.args[0])
+        return 1.0 if item.get_closest_marker("slow") else 0.0
+
+    by_file: dict[Path, float] = {}
+    for item in items:
+        by_file[item.path] = max(by_file.get(item.path, 0.0), weight(item))
+    items.sort(key=lambda item: -by_file[item.path])
+
+
 @pytest.fixture(scope="session")
 def state_root() -> Iterator[Path]:
     root = ROOT / ".inventory" / f"pytest-{os.getpid()}"

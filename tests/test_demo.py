@@ -20,7 +20,11 @@ def erp_loop_counts(settings) -> dict:
     ]
 
 
-def test_demo_ingests_a_week_builds_the_marts_and_can_run_again(conn, settings):
+def test_demo_ingests_a_week_builds_the_marts_closes_the_erp_loop_and_can_run_again(
+    conn, settings, reset_erp
+):
+
+    reset_erp()
     first = run_cli("demo", "--orders-per-day", "150")
     assert first.returncode == 0, first.stderr.decode()
     text = first.stdout.decode()
@@ -29,6 +33,7 @@ def test_demo_ingests_a_week_builds_the_marts_and_can_run_again(conn, settings):
         assert title in text
     before = landed(conn)
     loop = erp_loop_counts(settings)
+    assert_erp_loop(conn, settings, loop, text)
 
     again = run_cli("demo", "--orders-per-day", "150")
 
@@ -63,14 +68,11 @@ def test_data_tests_pass_on_the_demo_marts(conn, settings):
     assert any(n.startswith("accepted_values_inventory_health") for n in names)
 
 
-def test_demo_erp_loop_orders_for_every_open_request_and_receives_them(conn, settings, reset_erp):
+def assert_erp_loop(conn, settings, loop: dict, text: str) -> None:
+    """The loop ordered for every open request, received every order and closed alerts."""
     from dagster_project.core.erp import connect_erp
 
-    reset_erp()
-    run = run_cli("demo", "--orders-per-day", "150")
-    assert run.returncode == 0, run.stderr.decode()
-    loop = erp_loop_counts(settings)
-    assert loop["pos_placed"] > 0, run.stdout.decode()[-6000:]
+    assert loop["pos_placed"] > 0, text[-6000:]
 
     # one PO per request the planner found open, each received in full and matched by the marts
     placed = conn.execute(
