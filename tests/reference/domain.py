@@ -80,10 +80,10 @@ def compute_marts(
     landing: Landing, as_of: datetime, cfg: Config = DEFAULT_CONFIG
 ) -> dict[str, list[Row]]:
     params = params_index(landing.sku_params)
-    on_order = on_order_by_pair(landing.purchase_orders, landing.wms_events)
+    po_lines = po_lines_received(landing.purchase_orders, landing.wms_events)
+    on_order = on_order_by_pair(po_lines)
     position = inventory_position(landing.wms_events, on_order)
     velocity = demand_velocity(landing.order_lines, as_of)
-    po_lines = po_lines_received(landing.purchase_orders, landing.wms_events)
     measured = measured_lead_times(po_lines, as_of)
     health = inventory_health(position, velocity, params, as_of, measured)
     episodes = stockout_episodes(landing.wms_events, as_of)
@@ -241,52 +241,13 @@ def current_purchase_order_lines(purchase_orders: list[Row]) -> list[Row]:
     return [max(versions, key=version_rank) for versions in lines.values()]
 
 
-def received_per_line(purchase_orders: list[Row], wms_events: list[Row]) -> dict[tuple, Decimal]:
-    """Receipts poured into the lines they match, oldest line (ordered_at, line_id) first, in
-    (event_ts, ingest_seq) order. Choices of int_purchase_order_lines' docs: cancelled lines take
-    nothing; the newest receiving line takes what is left over."""
-    received: dict[tuple, Decimal] = {}
-    receiving = [
-        line
-        for line in current_purchase_order_lines(purchase_orders)
-        if line["status"] != "cancelled"
-    ]
-    for (po_id, sku_id, location_id), lines in group_by(
-        receiving, lambda line: (line["po_id"], line["sku_id"], line["location_id"])
-    ).items():
-        lines.sort(key=lambda line: (line["ordered_at"], line["line_id"]))
-        receipts = sorted(
-            (
-                e
-                for e in wms_events
-                if e["event_type"] == "receipt"
-                and e["reference_id"] == po_id
-                and (e["sku_id"], e["location_id"]) == (sku_id, location_id)
-            ),
-            key=lambda e: (e["event_ts"], e["ingest_seq"]),
-        )
-        held = [ZERO] * len(lines)
-        for receipt in receipts:
-            left = base_qty(receipt)
-            for i, line in enumerate(lines):
-                room = line["ordered_qty"] - held[i]
-                take = left if i == len(lines) - 1 else min(left, max(room, ZERO))
-                held[i] += take
-                left -= take
-                if left == 0:
-                    break
-        for line, qty in zip(lines, held, strict=True):
-            received[(line["po_id"], line["line_id"])] = qty
-    return received
-
-
-def on_order_by_pair(purchase_orders: list[Row], wms_events: list[Row]) -> dict[tuple, Decimal]:
-    """Per pair: the sum over open lines of max(ordered - received, 0)."""
-    received = received_per_line(purchase_orders, wms_events)
+def on_order_by_pair(po_lines: list[Row]) -> dict[tuple, Decimal]:
+    """Per pair: the sum over open lines of max(ordered - received, 0); `po_lines` as
+    po_lines_received gives them."""
     on_order: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
-    for line in current_purchase_order_lines(purchase_orders):
+    for line in po_lines:
         if line["status"] == "open":
-            pending = line["ordered_qty"] - received.get((line["po_id"], line["line_id"]), ZERO)
+            pending = line["ordered_qty"] - line["received_qty"]
             on_order[(line["sku_id"], line["location_id"])] += max(pending, ZERO)
     return dict(on_order)
 
@@ -727,9 +688,9 @@ def stockout_frequency_30d(episodes: list[Row], position: list[Row], as_of: date
 def po_lines_received(purchase_orders: list[Row], wms_events: list[Row]) -> list[Row]:
     """Every current line with received_qty, first_received_at (the first receipt that put
     quantity on it) and received_in_full_at (the receipt that took it to ordered_qty). Receipts
-    are poured as in received_per_line: per (PO, SKU, location), in (event_ts, ingest_seq)
-    order, into the receiving lines oldest (ordered_at, line_id) first, the newest taking any
-    surplus; cancelled lines take nothing."""
+    are poured per (PO, SKU, location), in (event_ts, ingest_seq) order, into the receiving
+    lines oldest (ordered_at, line_id) first, the newest taking any surplus; cancelled lines
+    take nothing (the choices of int_purchase_order_lines' docs)."""
     lines = [
         dict(line, received_qty=ZERO, first_received_at=None, received_in_full_at=None)
         for line in current_purchase_order_lines(purchase_orders)
