@@ -19,6 +19,7 @@ import pytest
 from dagster_project.core.ingest import ingest_records
 from dagster_project.core.inventory import refresh as refresh_module
 from dagster_project.core.inventory.deploy import read_record
+from dagster_project.core.inventory.manifest import read_marts
 from dagster_project.core.inventory.refresh import refresh
 from tests.conftest import ROOT, run_cli
 from tests.faults.plant import Plant, assert_equals_full_rebuild, kill, start_refresh, wait_for
@@ -73,7 +74,7 @@ def lease_holder(conn) -> str | None:
     return row[0] if row else None
 
 
-def test_changed_models_deploy_themselves(conn, settings, tmp_path, project):
+def test_changed_models_deploy_themselves(conn, settings, tmp_path, project, monkeypatch):
     plant = Plant(tmp_path / "plant", chunks=6, days=4)
     plant.load_reference(conn)
     plant.feed(conn)
@@ -190,3 +191,8 @@ def test_changed_models_deploy_themselves(conn, settings, tmp_path, project):
     plant.feed(conn)
     refresh(settings, as_of=T)
     assert_equals_full_rebuild(settings, T)
+
+    # back on this checkout's project, the marts are its own: the edited copy's manifest, newer
+    # than every file here, is not taken for this project's
+    monkeypatch.setattr(refresh_module, "DBT_PROJECT_DIR", ROOT / "dbt_project")
+    assert "wip_by_work_center" not in {m.name for m in read_marts(settings)}

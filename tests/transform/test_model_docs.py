@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.core.inventory.manifest import manifest_path
 from tests.conftest import run_cli
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -214,7 +215,7 @@ def test_keys_hold_and_columns_are_documented_on_incrementally_kept_state(
     results = run_dbt(
         settings, ["test", "--select", "staging", "intermediate", "--exclude", "test_type:unit"]
     )
-    built = json.loads((settings.state_dir / "dbt" / "target" / "manifest.json").read_text())
+    built = json.loads(manifest_path(settings).read_text())
     layer_models = models(built, ("staging", "intermediate"))
     passed = {
         result.node.attached_node

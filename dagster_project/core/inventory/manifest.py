@@ -19,7 +19,6 @@ from typing import Any
 
 from dagster_project.core.db.server import ServerError
 from dagster_project.core.inventory.refresh import (
-    DBT_PROJECT_DIR,
     DbtError,
     dbt_env,
     dbt_paths,
@@ -81,8 +80,10 @@ def _parse_if_stale(settings: Settings, path: Path) -> None:
         return
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(dbt_environment(settings))
-    result = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--quiet"])
+    environment = dbt_environment(settings)
+    os.environ.update(environment)
+    project = environment["DBT_PROJECT_DIR"]
+    result = dbtRunner().invoke(["parse", "--project-dir", project, "--quiet"])
     if not result.success:
         raise DbtError(f"dbt parse failed: {result.exception}")
 

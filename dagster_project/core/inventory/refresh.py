@@ -26,19 +26,31 @@ from dagster_project.core.inventory.deploy import (
     record_deployment,
     swap_in,
 )
-from dagster_project.core.settings import Settings
+from dagster_project.core.settings import PROJECT_ROOT, Settings
 
 # INVENTORY_DBT_PROJECT_DIR: another checkout of the dbt project (a branch being tried out)
 DBT_PROJECT_DIR = Settings().dbt_project_dir
+BUNDLED_PROJECT_DIR = (PROJECT_ROOT / "dbt_project").resolve()
 # a deployment that failed is tried again after this long, or as soon as the project changes
 DEPLOY_RETRY_SECONDS = 60.0
+
+
+def target_dir(settings: Settings) -> Path:
+    """Where dbt writes the project's manifest and compiled SQL: a folder per project, since a
+    manifest is judged fresh by its age alone (manifest.py), and one parsed from another
+    checkout is newer than every file of this one."""
+    dbt_dir = settings.state_dir / "dbt"
+    if DBT_PROJECT_DIR.resolve() == BUNDLED_PROJECT_DIR:
+        return dbt_dir / "target"
+    tag = hashlib.sha256(str(DBT_PROJECT_DIR.resolve()).encode()).hexdigest()[:12]
+    return dbt_dir / f"target-{tag}"
 
 
 def dbt_paths(settings: Settings) -> dict[str, str]:
     """Where dbt finds the project and may write (inside the state folder); enough to parse."""
     dbt_dir = settings.state_dir / "dbt"
     return {
-        "DBT_TARGET_PATH": str(dbt_dir / "target"),
+        "DBT_TARGET_PATH": str(target_dir(settings)),
         "DBT_LOG_PATH": str(dbt_dir / "logs"),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
