@@ -84,12 +84,19 @@ def wait_for(condition, timeout: float = 120.0, every: float = 0.005) -> bool:
     return False
 
 
-def assert_equals_full_rebuild(settings: Settings, as_of: datetime) -> None:
+def assert_equals_full_rebuild(settings: Settings, as_of: datetime, after: str = "") -> None:
     """Every mart and state table, as the last refresh left them, equals a rebuild from all
-    events at `as_of` (the nightly validation's comparison, without its catch-up refresh)."""
-    shadow_run(settings, as_of, full_refresh=True)
+    events at `as_of` (the nightly validation's comparison, without its catch-up refresh).
+    `after`: what the test did before, for the message."""
+    with connect(settings) as conn:
+        clock = conn.execute("select as_of from intermediate.refresh_clock").fetchone()
+    assert clock == (as_of,), f"the last refresh was as of {clock}, not {as_of}"
+    shadow_run(settings, None, full_refresh=True)  # at the live clock's instant: no re-parse
     with connect(settings) as conn, conn.transaction():
         conn.execute("set transaction isolation level repeatable read read only")
         _, rows, differences = compare_with_shadow(conn, settings, as_of)
-    assert not differences, [(d.mart, d.live_only, d.shadow_only, d.sample) for d in differences]
+    assert not differences, (
+        after,
+        [(d.mart, d.live_only, d.shadow_only, d.sample) for d in differences],
+    )
     assert rows["marts.inventory_position"] > 0

@@ -1,5 +1,5 @@
 """`inventory ui` serves Dagster on 127.0.0.1 only, with its home in the state folder, and its
-daemon brings up the stream worker."""
+daemon brings up the stream worker; a SIGTERM to it stops them all."""
 
 from __future__ import annotations
 
@@ -73,8 +73,10 @@ def test_ui_serves_the_assets_on_loopback_and_starts_the_worker(conn, settings, 
             assert time.monotonic() < deadline, "the daemon never started the stream worker"
             time.sleep(1)
     finally:
-        ui.send_signal(signal.SIGINT)
+        # as a supervisor stops it: SIGTERM to this process alone, which stops what it started
+        ui.send_signal(signal.SIGTERM)
         ui.wait(timeout=60)
+    assert ui.returncode == 0, ui.stderr.read().decode()[-3000:]
     # the worker exits (a zombie until its parent reaps it counts as gone)
     status = Path(f"/proc/{progress.pid}/status")
     deadline = time.monotonic() + 30

@@ -74,13 +74,19 @@ def _shadow_target(settings: Settings) -> Path:
     return settings.state_dir / "dbt" / "shadow-target"
 
 
-def shadow_run(settings: Settings, as_of: datetime, full_refresh: bool) -> None:
+def shadow_run(settings: Settings, as_of: datetime | None, full_refresh: bool) -> None:
+    """Build every model beside the live state, as of `as_of` or (None) the live clock's
+    instant. Without an as_of the vars stay the same from run to run, and dbt's partial parse of
+    the shadow's own target folder saves a full parse (some 5 s)."""
+    shadow_vars = {"schema_prefix": SHADOW_PREFIX}
+    if as_of is not None:
+        shadow_vars["as_of"] = as_of.isoformat()
     args = [
         "run",
         "--target-path",
         str(_shadow_target(settings)),
         "--vars",
-        json.dumps({"schema_prefix": SHADOW_PREFIX, "as_of": as_of.isoformat()}),
+        json.dumps(shadow_vars),
     ]
     run_dbt(settings, [*args, "--full-refresh"] if full_refresh else args)
 
