@@ -13,7 +13,8 @@ import pytest
 
 from dagster_project.core.db.locks import INGEST_LOCK
 
-EVENTS = 400_000
+# big enough that each stage lasts a second or more: the kill lands inside it
+EVENTS = 200_000
 
 STAGES = {
     "copying": "select count(*) from pg_stat_progress_copy",
