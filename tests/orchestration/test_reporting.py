@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,12 +20,14 @@ from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster._daemon.freshness import FreshnessDaemon
+from typer.testing import CliRunner
 
+from dagster_project.cli import app
 from dagster_project.core.inventory import report
 from dagster_project.core.inventory.report import RefreshReporter
 from dagster_project.core.settings import Settings
 from dagster_project.core.stream import StreamWorker, WorkerConfig
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT
 from tests.erp.inventory import ingest_wms, wms
 from tests.orchestration.test_definitions import dbt_models
 
@@ -59,9 +63,13 @@ def marts_as_of(conn) -> datetime:
     return as_of
 
 
-def test_the_worker_reports_its_refreshes_on_every_mart_at_most_once_a_period(
+@pytest.mark.slow
+def test_the_worker_reports_its_refreshes_on_every_mart_at_most_once_a_period_and_a_check_only_run_tests_them(  # noqa: E501
     conn, settings, dagster_home
 ):
+    """Then what the automation sensor launches on the marts the worker refreshed: their dbt
+    tests (through `dbt test`) and quality suites, with the clock the marts are as of left where
+    the refresh put it. One test, since both need marts built from an empty database."""
     ingest_wms(conn, wms("E1", "receipt", 30), wms("E2", "issue", -24))
     # long enough for a second refresh and the reads below on a busy machine
     config = WorkerConfig(refresh_every=0, report_every=20.0, sync_erp=False)
@@ -93,12 +101,39 @@ def test_the_worker_reports_its_refreshes_on_every_mart_at_most_once_a_period(
         assert first[key][0]["refreshed_by"] == "stream worker"
         assert [m["ingest_seq"] for m in second[key]] == [2, 4], key
 
+    assert_a_check_only_run_tests_the_marts_and_leaves_their_state_alone(conn)
+
+
+def assert_a_check_only_run_tests_the_marts_and_leaves_their_state_alone(conn) -> None:
+    from dagster_project.definitions import defs as load
+
+    clock = "select as_of, run_seq from intermediate.refresh_clock"
+    before = conn.execute(clock).fetchone()
+    defs = load()
+    graph = defs.resolve_asset_graph()
+    automated = {
+        k
+        for k in graph.asset_check_keys
+        if k.asset_key in MARTS and graph.get(k).automation_condition
+    }
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_check_selection=automated)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance)
+
+    assert result.success
+    assert result.get_asset_materialization_events() == []
+    evaluations = {e.asset_check_key: e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations == dict.fromkeys(automated, True)
+    assert conn.execute(clock).fetchone() == before
+
 
 @pytest.mark.slow
 def test_inventory_refresh_reports_and_the_freshness_daemon_judges_by_it(conn, dagster_home):
     ingest_wms(conn, wms("E1", "receipt", 30))
-    refreshed = run_cli("refresh", env={"DAGSTER_HOME": str(dagster_home)})
-    assert refreshed.returncode == 0, refreshed.stderr.decode()
+    # the command in this process (DAGSTER_HOME is set by the fixture): a child process would
+    # only add its start-up, the report is the command's own code either way
+    refreshed = CliRunner().invoke(app, ["refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
 
     reported = materializations(dagster_home)
     assert {key: [m["ingest_seq"] for m in ms] for key, ms in reported.items()} == {
@@ -109,17 +144,19 @@ def test_inventory_refresh_reports_and_the_freshness_daemon_judges_by_it(conn, d
 
     # the marts pass their freshness policy now, warn after three minutes, fail after ten
     now = datetime.now(UTC)
-    assert freshness(dagster_home, now) == dict.fromkeys(MARTS, FreshnessState.PASS)
-    assert freshness(dagster_home, now + timedelta(minutes=4)) == dict.fromkeys(
-        MARTS, FreshnessState.WARN
-    )
-    assert freshness(dagster_home, now + timedelta(minutes=11)) == dict.fromkeys(
-        MARTS, FreshnessState.FAIL
-    )
+    with freshness_daemon(dagster_home) as freshness:
+        assert freshness(now) == dict.fromkeys(MARTS, FreshnessState.PASS)
+        assert freshness(now + timedelta(minutes=4)) == dict.fromkeys(MARTS, FreshnessState.WARN)
+        assert freshness(now + timedelta(minutes=11)) == dict.fromkeys(MARTS, FreshnessState.FAIL)
 
 
-def freshness(home: Path, at: datetime) -> dict[dg.AssetKey, FreshnessState]:
-    """One iteration of Dagster's freshness daemon over the project's definitions, at `at`."""
+@contextmanager
+def freshness_daemon(
+    home: Path,
+) -> Iterator[Callable[[datetime], dict[dg.AssetKey, FreshnessState]]]:
+    """Dagster's freshness daemon over the project's definitions, loaded once (as the daemon
+    keeps its workspace): a function that runs one iteration at an instant and returns the
+    marts' states."""
     origin = InProcessCodeLocationOrigin(
         LoadableTargetOrigin(
             module_name="dagster_project.definitions", working_directory=str(ROOT)
@@ -129,11 +166,16 @@ def freshness(home: Path, at: datetime) -> dict[dg.AssetKey, FreshnessState]:
     with (
         dg.DagsterInstance.from_config(str(home)) as instance,
         WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace,
-        freeze_time(at),
     ):
-        list(FreshnessDaemon().run_iteration(workspace))
-        records = instance.get_freshness_state_records(MARTS)
-    return {key: records[key].freshness_state for key in MARTS}
+        daemon = FreshnessDaemon()
+
+        def at(instant: datetime) -> dict[dg.AssetKey, FreshnessState]:
+            with freeze_time(instant):
+                list(daemon.run_iteration(workspace))
+                records = instance.get_freshness_state_records(MARTS)
+            return {key: records[key].freshness_state for key in MARTS}
+
+        yield at
 
 
 def test_without_an_instance_nothing_is_reported_and_a_broken_one_fails_no_refresh(
@@ -191,32 +233,3 @@ def test_the_marts_checks_run_once_per_cron_tick_after_the_marts_were_updated(da
             cursor=after.cursor,
         )
         assert requested(again) == set()
-
-
-@pytest.mark.slow
-def test_a_check_only_run_tests_the_marts_and_leaves_their_state_alone(conn, settings, database):
-    """What the automation sensor launches: the marts' dbt tests (through `dbt test`) and quality
-    suites, with the clock the marts are as of left where the refresh put it."""
-    from dagster_project.core.inventory.refresh import refresh
-    from dagster_project.definitions import defs as load
-
-    ingest_wms(conn, wms("E1", "receipt", 30), wms("E2", "issue", -24))
-    refresh(settings)
-    clock = "select as_of, run_seq from intermediate.refresh_clock"
-    before = conn.execute(clock).fetchone()
-    defs = load()
-    graph = defs.resolve_asset_graph()
-    automated = {
-        k
-        for k in graph.asset_check_keys
-        if k.asset_key in MARTS and graph.get(k).automation_condition
-    }
-    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_check_selection=automated)
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance)
-
-    assert result.success
-    assert result.get_asset_materialization_events() == []
-    evaluations = {e.asset_check_key: e.passed for e in result.get_asset_check_evaluations()}
-    assert evaluations == dict.fromkeys(automated, True)
-    assert conn.execute(clock).fetchone() == before
