@@ -64,7 +64,7 @@ def marts_as_of(conn) -> datetime:
 
 
 @pytest.mark.slow
-def test_the_worker_reports_its_refreshes_on_every_mart_at_most_once_a_period_and_a_check_only_run_tests_them(  # noqa: E501
+def test_the_worker_reports_at_most_once_a_period_and_a_check_only_run_tests_its_marts(
     conn, settings, dagster_home
 ):
     """Then what the automation sensor launches on the marts the worker refreshed: their dbt

@@ -221,7 +221,7 @@ def test_a_source_older_than_the_limit_or_empty_is_not_fresh(
 
 
 @pytest.mark.slow
-def test_every_check_passes_on_clean_data_and_a_repeated_key_fails_dbts_key_test_an_error_that_blocks_what_reads_the_mart(  # noqa: E501
+def test_checks_pass_on_clean_data_and_a_repeated_key_is_an_error_that_blocks_readers(
     plant: Plant, conn: psycopg.Connection
 ):
     """Keys are dbt's to test (not_null, unique_key_columns): no suite here repeats them. One
