@@ -91,7 +91,7 @@ def assert_equals_full_rebuild(settings: Settings, as_of: datetime, after: str =
     with connect(settings) as conn:
         clock = conn.execute("select as_of from intermediate.refresh_clock").fetchone()
     assert clock == (as_of,), f"the last refresh was as of {clock}, not {as_of}"
-    shadow_run(settings, None, full_refresh=True)  # at the live clock's instant: no re-parse
+    shadow_run(settings, as_of, full_refresh=True)
     with connect(settings) as conn, conn.transaction():
         conn.execute("set transaction isolation level repeatable read read only")
         _, rows, differences = compare_with_shadow(conn, settings, as_of)
