@@ -20,7 +20,7 @@ import yaml
 from dagster_project.core.inventory.manifest import load_manifest, marts
 from dagster_project.core.inventory.refresh import refresh
 from tests.conftest import ROOT, dbt_offline, invoke_cli
-from tests.faults.writers import DBT, plain_dbt_env
+from tests.faults.writers import plain_dbt_env
 from tests.reference import domain
 from tests.transform.test_mart_contract import (
     contract_gaps,
@@ -59,18 +59,37 @@ def in_copy(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> subprocess.CompletedProcess:
-    """dbt in the copy's project against the session's server."""
+def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> object:
+    """dbt in the copy's project against the session's server, with plain dbt's environment
+    (none of the variables `inventory` sets: the profile finds the socket itself), in this
+    process: a child would only import dbt again."""
+    from dbt.cli.main import dbtRunner
+
     project = root / "dbt_project"
-    env = plain_dbt_env(settings, scratch) | {"PWD": str(project)}
-    return subprocess.run(
-        [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(plain_dbt_env(settings, scratch) | {"PWD": str(project)})
+    try:
+        return dbtRunner().invoke(
+            [*args, "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# `inventory` commands in the copy, one process for all (each would import dbt and parse anew)
+COMMANDS = """
+import json, sys
+from typer.testing import CliRunner
+from dagster_project.cli import app
+done = []
+for args in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(app, args, prog_name="inventory")
+    done.append({"exit_code": result.exit_code, "stdout": result.stdout,
+                 "stderr": result.stderr, "exception": repr(result.exception)})
+print(json.dumps(done))
+"""
 
 
 GRAPH = """
@@ -106,16 +125,18 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
             shutil.copy2(source, root / name)
     models = root / "dbt_project" / "models" / "marts" / "inventory"
 
-    for args in (
-        ["idle_pairs", "--keys", "sku_id,location_id"],
-        ["idle_skus", "--keys", "sku_id", "--postgres-only"],
-    ):
-        made = in_copy(root, home, "-m", "dagster_project.cli", "new-mart", *args)
-        assert made.returncode == 0, made.stdout + made.stderr
-        assert "wrote dbt_project/models/marts/inventory/" in made.stdout
+    commands = [
+        ["new-mart", "idle_pairs", "--keys", "sku_id,location_id"],
+        ["new-mart", "idle_skus", "--keys", "sku_id", "--postgres-only"],
+    ]
+    ran = in_copy(root, home, "-c", COMMANDS, json.dumps(commands))
+    assert ran.returncode == 0, ran.stderr[-5000:]
+    for made in json.loads(ran.stdout.strip().splitlines()[-1]):
+        assert made["exit_code"] == 0, made
+        assert "wrote dbt_project/models/marts/inventory/" in made["stdout"]
     assert (models / "idle_pairs.sql").exists()
     assert (models / "postgres" / "idle_skus.sql").exists()
-    assert "idle_skus reads inventory_turns_30d" in made.stderr  # the mart keyed by sku_id alone
+    assert "idle_skus reads inventory_turns_30d" in made["stderr"]  # the mart keyed by sku_id alone
 
     # the guide's worked example, in the files the command writes to
     for _, how, path, text in guide_blocks():
@@ -129,7 +150,7 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
 
     refresh(settings)  # the models the new marts read
     built = plain_dbt(settings, root, scratch, "build", "-s", "idle_pairs idle_skus slow_movers")
-    assert built.returncode == 0, built.stdout[-5000:]
+    assert built.success, (built.exception, scratch / "logs" / "dbt.log")
     results = json.loads((scratch / "target" / "run_results.json").read_text())["results"]
     statuses = {node_name(r["unique_id"]): r["status"] for r in results}
     for node in (
