@@ -50,13 +50,21 @@ def node_name(unique_id: str) -> str:
     return parts[-2] if parts[0] == "test" else parts[-1]
 
 
-def in_copy(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+def in_copy(root: Path, home: Path, script: str, *args: str) -> subprocess.Popen:
     """Python in the copy: its package first on the path, its own state folder (so its dbt
-    manifest is not the session's)."""
+    manifest is not the session's); stdin and stdout are pipes, stderr goes to copy.stderr
+    beside `home`."""
     env = {**os.environ, "PYTHONPATH": str(root), "INVENTORY_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
-    )
+    with open(home.with_name("copy.stderr"), "w") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-c", script, *args],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
 
 
 def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> object:
@@ -78,7 +86,8 @@ def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> object:
         os.environ.update(saved)
 
 
-# `inventory` commands in the copy, one process for all (each would import dbt and parse anew)
+# One process of the copy (each would import dbt and parse again): `inventory` commands, then,
+# once the parent has written more files and says so on stdin, the Dagster asset graph
 COMMANDS = """
 import json, sys
 from typer.testing import CliRunner
@@ -88,7 +97,8 @@ for args in json.loads(sys.argv[1]):
     result = CliRunner().invoke(app, args, prog_name="inventory")
     done.append({"exit_code": result.exit_code, "stdout": result.stdout,
                  "stderr": result.stderr, "exception": repr(result.exception)})
-print(json.dumps(done))
+print("COMMANDS", json.dumps(done), flush=True)
+sys.stdin.readline()
 """
 
 
@@ -129,9 +139,12 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
         ["new-mart", "idle_pairs", "--keys", "sku_id,location_id"],
         ["new-mart", "idle_skus", "--keys", "sku_id", "--postgres-only"],
     ]
-    ran = in_copy(root, home, "-c", COMMANDS, json.dumps(commands))
-    assert ran.returncode == 0, ran.stderr[-5000:]
-    for made in json.loads(ran.stdout.strip().splitlines()[-1]):
+    graph_of = ["idle_pairs", "idle_skus", "slow_movers"]
+    copy = in_copy(root, home, COMMANDS + GRAPH % (graph_of,), json.dumps(commands))
+    lines = iter(copy.stdout.readline, "")
+    said = next((line for line in lines if line.startswith("COMMANDS ")), "")
+    assert said, home.with_name("copy.stderr").read_text()[-5000:]
+    for made in json.loads(said.removeprefix("COMMANDS ")):
         assert made["exit_code"] == 0, made
         assert "wrote dbt_project/models/marts/inventory/" in made["stdout"]
     assert (models / "idle_pairs.sql").exists()
@@ -147,6 +160,10 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
             target.write_text(text)
         else:
             target.write_text(target.read_text().rstrip("\n") + "\n\n" + text)
+
+    # the copy's process reads the asset graph now, and the build goes on meanwhile
+    copy.stdin.write("go\n")
+    copy.stdin.close()
 
     refresh(settings)  # the models the new marts read
     built = plain_dbt(settings, root, scratch, "build", "-s", "idle_pairs idle_skus slow_movers")
@@ -174,9 +191,9 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
     assert contract_gaps(found["slow_movers"]) == []
     assert found["idle_skus"].path == "models/marts/inventory/postgres/idle_skus.sql"
 
-    graph = in_copy(root, home, "-c", GRAPH % (["idle_pairs", "idle_skus", "slow_movers"],))
-    assert graph.returncode == 0, graph.stderr[-5000:]
-    assets = json.loads(graph.stdout.strip().splitlines()[-1])
+    graph = copy.stdout.read()
+    assert copy.wait(timeout=600) == 0, home.with_name("copy.stderr").read_text()[-5000:]
+    assets = json.loads(graph.strip().splitlines()[-1])
     assert assets["idle_pairs"]["group"] == "marts"
     assert assets["idle_pairs"]["parents"] == ["marts/inventory_position"]
     assert assets["idle_skus"]["parents"] == ["marts/inventory_turns_30d"]
