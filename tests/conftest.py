@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from dagster_project.core.db.server import EmbeddedServer
 from dagster_project.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT = ROOT / "dbt_project"
 LANDING_TABLES = (
     "raw.wms_events",
     "raw.mes_events",
@@ -126,6 +132,17 @@ def erp(reset_erp) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+def invoke_cli(*args: str):
+    """Run the `inventory` command in this process, as `run_cli` does in a child, where the
+    process boundary proves nothing (a second import of dagster and dbt: seconds a call).
+    The result has exit_code, stdout, stderr, and the exception a failure raised."""
+    from typer.testing import CliRunner
+
+    from dagster_project.cli import app
+
+    return CliRunner().invoke(app, list(args), prog_name="inventory")
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None = None):
     """Run the `inventory` command in a child process, as a user would."""
     return subprocess.run(
@@ -135,3 +152,77 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None =
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def dbt_offline(
+    work: Path, command: str, target: str, args: tuple[str, ...] = (), project: Path = DBT_PROJECT
+) -> None:
+    """`dbt <command> --target <target> <args>` of the project (or a copy), in this process
+    (dbtRunner: no second import of dbt), with no database server: `parse` reads the project
+    alone, and a Materialize `compile` runs against a port where nothing listens
+    (macros/materialize_offline_compile.sql). None of the caller's DBT_ variables reach it: the
+    project itself must make compile work offline, not a flag such as DBT_POPULATE_CACHE."""
+    from dbt.cli.main import dbtRunner
+
+    saved = dict(os.environ)
+    for key in [k for k in os.environ if k.startswith("DBT_")]:
+        del os.environ[key]
+    os.environ.update(MZ_HOST="127.0.0.1", MZ_PORT=str(unused_port()))
+    try:
+        result = dbtRunner().invoke(
+            [command, "--target", target, *args]
+            + ["--project-dir", str(project), "--profiles-dir", str(project)]
+            + ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+            + ["--quiet", "--no-send-anonymous-usage-stats"]
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    failures = [
+        f"{node.node.name}: {node.message}"
+        for node in getattr(result.result, "results", None) or []
+        if str(node.status) in ("error", "fail", "runtime error")
+    ]
+    assert result.success, (
+        f"dbt {command} --target {target} {' '.join(args)} failed: "
+        f"{'; '.join(failures) or result.exception}\n(log: {work / 'logs' / 'dbt.log'})"
+    )
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(tmp_path_factory: pytest.TempPathFactory, testrun_uid: str) -> Callable[..., dict]:
+    """`dbt_manifest(command, target, *args)`: the manifest dbt writes for that command, with no
+    database server (see dbt_offline). Parsing this project takes 10-30 s, and several files
+    need the same manifest (the layout rules, the docs rules, the Materialize compile), so each
+    is made once per test run and shared by the xdist workers through a folder of the run,
+    under a lock: the first to ask makes it, the others read it. Each call returns a fresh copy."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if os.environ.get("PYTEST_XDIST_WORKER") is None else base.parent
+    folder = shared / "dbt-manifests"
+    folder.mkdir(parents=True, exist_ok=True)
+    # a folder per run; those of earlier runs go (a run in this worktree is the only one)
+    for old in folder.iterdir():
+        if old.name != testrun_uid and old.stat().st_mtime < time.time() - 3600:
+            shutil.rmtree(old, ignore_errors=True)
+    run = folder / testrun_uid
+    run.mkdir(exist_ok=True)
+
+    def get(command: str, target: str, *args: str) -> dict:
+        key = json.dumps([command, target, *args])
+        name = f"{command}-{target}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+        with open(run / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            manifest = run / name / "target" / "manifest.json"
+            if not (run / name / "done").exists():
+                shutil.rmtree(run / name, ignore_errors=True)
+                dbt_offline(run / name, command, target, args)
+                (run / name / "done").write_text(key)
+        return json.loads(manifest.read_text())
+
+    return get

@@ -3,12 +3,7 @@ views whose time windows are temporal filters on mz_now(), never the wall clock.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,42 +18,11 @@ WALL_CLOCK = re.compile(r"(?<![\w.])now\s*\(|\bcurrent_timestamp\b", re.IGNORECA
 MZ_NOW = re.compile(r"\bmz_now\s*\(\s*\)", re.IGNORECASE)
 
 
-def _unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _compile(work: Path, *args: str) -> dict:
-    """The manifest of `dbt compile --target materialize`, run where no Materialize listens."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # the project itself must make compile work offline, not a flag from the caller
-        if key not in ("DBT_POPULATE_CACHE", "DBT_ENGINE_POPULATE_CACHE")
-    }
-    env.update(
-        DBT_TARGET_PATH=str(work / "target"),
-        DBT_LOG_PATH=str(work / "logs"),
-        MZ_HOST="127.0.0.1",
-        MZ_PORT=str(_unused_port()),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "compile", "--target", "materialize", *args]
-        + ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"dbt compile failed:\n{result.stdout[-6000:]}{result.stderr}"
-    return json.loads((work / "target" / "manifest.json").read_text())
-
-
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return _compile(tmp_path_factory.mktemp("materialize-compile"))
+def manifest(dbt_manifest) -> dict:
+    """The manifest of `dbt compile --target materialize`, run where no Materialize listens
+    (tests/conftest.py)."""
+    return dbt_manifest("compile", "materialize")
 
 
 def _model(manifest: dict, name: str) -> dict:
@@ -142,9 +106,11 @@ def test_reorder_alerts_are_sunk_to_kafka_for_the_erp(manifest: dict) -> None:
     assert "format json envelope upsert" in sql
 
 
-def test_the_blue_green_deploy_run_compiles_offline(tmp_path: Path, mz_marts: list[Mart]) -> None:
+def test_the_blue_green_deploy_run_compiles_offline(dbt_manifest, mz_marts: list[Mart]) -> None:
     # infra/README.md, "Deploying changes": the run between deploy_init and deploy_promote
-    deploy = _compile(tmp_path, "--vars", "deploy: true", "--exclude", "path:models/materialize")
+    deploy = dbt_manifest(
+        "compile", "materialize", "--vars", "deploy: true", "--exclude", "path:models/materialize"
+    )
     project = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())
     deployment = project["vars"]["deployment"]["materialize"]
     built = [

@@ -6,16 +6,13 @@ key tests run against state kept incrementally across refreshes, not only a fres
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from dagster_project.core.inventory.manifest import manifest_path
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 DOCUMENTED_LAYERS = ("staging", "intermediate", "marts")
@@ -25,22 +22,9 @@ STATE_DOCS = "doc.realtime_inventory.incremental_state_pattern"
 
 
 @pytest.fixture(scope="module", params=["postgres", "materialize"])
-def manifest(request, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def manifest(request, dbt_manifest) -> dict:
     """The manifest of `dbt parse` for a target; parsing connects to no database."""
-    work = tmp_path_factory.mktemp(f"parse-{request.param}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
-    env.update(DBT_TARGET_PATH=str(work / "target"), DBT_LOG_PATH=str(work / "logs"))
-    result = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "parse", "--target", request.param]
-        + ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"dbt parse failed:\n{result.stdout[-6000:]}{result.stderr}"
-    return json.loads((work / "target" / "manifest.json").read_text())
+    return dbt_manifest("parse", request.param)
 
 
 def models(manifest: dict, layers: tuple[str, ...] = DOCUMENTED_LAYERS) -> dict[str, dict]:
@@ -152,8 +136,10 @@ def test_every_source_table_has_a_staging_view(manifest: dict) -> None:
 
 
 def _cli(*args: str) -> None:
-    done = run_cli(*args)
-    assert done.returncode == 0, f"inventory {' '.join(args)}: {done.stderr.decode()[-3000:]}"
+    done = invoke_cli(*args)
+    assert done.exit_code == 0, (
+        f"inventory {' '.join(args)}: {done.output[-3000:]} {done.exception!r}"
+    )
 
 
 def _split(path: Path, share: float) -> tuple[Path, Path]:

@@ -7,12 +7,7 @@ Postgres every `dbt build` does)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -64,48 +59,13 @@ def test_no_model_reads_the_target() -> None:
     )
 
 
-def _unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _manifest(work: Path, command: str, target: str) -> dict:
-    """The manifest of `dbt <command> --target <target>`, with no database server: `parse` reads
-    the project alone, and a Materialize `compile` runs offline, against a port where nothing
-    listens (macros/materialize_offline_compile.sql)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DBT_TARGET", "DBT_POPULATE_CACHE", "DBT_ENGINE_POPULATE_CACHE")
-    }
-    env.update(
-        DBT_TARGET_PATH=str(work / target / "target"),
-        DBT_LOG_PATH=str(work / target / "logs"),
-        MZ_HOST="127.0.0.1",
-        MZ_PORT=str(_unused_port()),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", command, "--target", target]
-        + ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, (
-        f"dbt {command} --target {target} failed:\n{result.stdout[-6000:]}{result.stderr}"
-    )
-    return json.loads((work / target / "target" / "manifest.json").read_text())
-
-
 @pytest.fixture(scope="module")
-def manifests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    work = tmp_path_factory.mktemp("model-rules")
+def manifests(dbt_manifest) -> dict[str, dict]:
+    """The manifests with no database server: `parse` reads the project alone, and a
+    Materialize `compile` runs offline (tests/conftest.py)."""
     return {
-        "postgres": _manifest(work, "parse", "postgres"),
-        "materialize": _manifest(work, "compile", "materialize"),
+        "postgres": dbt_manifest("parse", "postgres"),
+        "materialize": dbt_manifest("compile", "materialize"),
     }
 
 

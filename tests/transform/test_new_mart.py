@@ -19,8 +19,8 @@ import yaml
 
 from dagster_project.core.inventory.manifest import load_manifest, marts
 from dagster_project.core.inventory.refresh import refresh
-from tests.conftest import ROOT, run_cli
-from tests.faults.writers import DBT, plain_dbt_env
+from tests.conftest import ROOT, dbt_offline, invoke_cli
+from tests.faults.writers import plain_dbt_env
 from tests.reference import domain
 from tests.transform.test_mart_contract import (
     contract_gaps,
@@ -50,27 +50,56 @@ def node_name(unique_id: str) -> str:
     return parts[-2] if parts[0] == "test" else parts[-1]
 
 
-def in_copy(root: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+def in_copy(root: Path, home: Path, script: str, *args: str) -> subprocess.Popen:
     """Python in the copy: its package first on the path, its own state folder (so its dbt
-    manifest is not the session's)."""
+    manifest is not the session's); stdin and stdout are pipes, stderr goes to copy.stderr
+    beside `home`."""
     env = {**os.environ, "PYTHONPATH": str(root), "INVENTORY_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
-    )
+    with open(home.with_name("copy.stderr"), "w") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-c", script, *args],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
 
 
-def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> subprocess.CompletedProcess:
-    """dbt in the copy's project against the session's server."""
+def plain_dbt(settings, root: Path, scratch: Path, *args: str) -> object:
+    """dbt in the copy's project against the session's server, with plain dbt's environment
+    (none of the variables `inventory` sets: the profile finds the socket itself), in this
+    process: a child would only import dbt again."""
+    from dbt.cli.main import dbtRunner
+
     project = root / "dbt_project"
-    env = plain_dbt_env(settings, scratch) | {"PWD": str(project)}
-    return subprocess.run(
-        [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(plain_dbt_env(settings, scratch) | {"PWD": str(project)})
+    try:
+        return dbtRunner().invoke(
+            [*args, "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# One process of the copy (each would import dbt and parse again): `inventory` commands, then,
+# once the parent has written more files and says so on stdin, the Dagster asset graph
+COMMANDS = """
+import json, sys
+from typer.testing import CliRunner
+from dagster_project.cli import app
+done = []
+for args in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(app, args, prog_name="inventory")
+    done.append({"exit_code": result.exit_code, "stdout": result.stdout,
+                 "stderr": result.stderr, "exception": repr(result.exception)})
+print("COMMANDS", json.dumps(done), flush=True)
+sys.stdin.readline()
+"""
 
 
 GRAPH = """
@@ -106,16 +135,21 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
             shutil.copy2(source, root / name)
     models = root / "dbt_project" / "models" / "marts" / "inventory"
 
-    for args in (
-        ["idle_pairs", "--keys", "sku_id,location_id"],
-        ["idle_skus", "--keys", "sku_id", "--postgres-only"],
-    ):
-        made = in_copy(root, home, "-m", "dagster_project.cli", "new-mart", *args)
-        assert made.returncode == 0, made.stdout + made.stderr
-        assert "wrote dbt_project/models/marts/inventory/" in made.stdout
+    commands = [
+        ["new-mart", "idle_pairs", "--keys", "sku_id,location_id"],
+        ["new-mart", "idle_skus", "--keys", "sku_id", "--postgres-only"],
+    ]
+    graph_of = ["idle_pairs", "idle_skus", "slow_movers"]
+    copy = in_copy(root, home, COMMANDS + GRAPH % (graph_of,), json.dumps(commands))
+    lines = iter(copy.stdout.readline, "")
+    said = next((line for line in lines if line.startswith("COMMANDS ")), "")
+    assert said, home.with_name("copy.stderr").read_text()[-5000:]
+    for made in json.loads(said.removeprefix("COMMANDS ")):
+        assert made["exit_code"] == 0, made
+        assert "wrote dbt_project/models/marts/inventory/" in made["stdout"]
     assert (models / "idle_pairs.sql").exists()
     assert (models / "postgres" / "idle_skus.sql").exists()
-    assert "idle_skus reads inventory_turns_30d" in made.stderr  # the mart keyed by sku_id alone
+    assert "idle_skus reads inventory_turns_30d" in made["stderr"]  # the mart keyed by sku_id alone
 
     # the guide's worked example, in the files the command writes to
     for _, how, path, text in guide_blocks():
@@ -127,9 +161,13 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
         else:
             target.write_text(target.read_text().rstrip("\n") + "\n\n" + text)
 
+    # the copy's process reads the asset graph now, and the build goes on meanwhile
+    copy.stdin.write("go\n")
+    copy.stdin.close()
+
     refresh(settings)  # the models the new marts read
     built = plain_dbt(settings, root, scratch, "build", "-s", "idle_pairs idle_skus slow_movers")
-    assert built.returncode == 0, built.stdout[-5000:]
+    assert built.success, (built.exception, scratch / "logs" / "dbt.log")
     results = json.loads((scratch / "target" / "run_results.json").read_text())["results"]
     statuses = {node_name(r["unique_id"]): r["status"] for r in results}
     for node in (
@@ -153,9 +191,9 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
     assert contract_gaps(found["slow_movers"]) == []
     assert found["idle_skus"].path == "models/marts/inventory/postgres/idle_skus.sql"
 
-    graph = in_copy(root, home, "-c", GRAPH % (["idle_pairs", "idle_skus", "slow_movers"],))
-    assert graph.returncode == 0, graph.stderr[-5000:]
-    assets = json.loads(graph.stdout.strip().splitlines()[-1])
+    graph = copy.stdout.read()
+    assert copy.wait(timeout=600) == 0, home.with_name("copy.stderr").read_text()[-5000:]
+    assets = json.loads(graph.strip().splitlines()[-1])
     assert assets["idle_pairs"]["group"] == "marts"
     assert assets["idle_pairs"]["parents"] == ["marts/inventory_position"]
     assert assets["idle_skus"]["parents"] == ["marts/inventory_turns_30d"]
@@ -169,8 +207,7 @@ def test_new_marts_build_and_are_assets_with_their_checks(conn, settings, tmp_pa
     assert all(asset["observed"] for asset in assets.values())
 
     # on Materialize the Postgres-only mart is disabled, the others indexed on their keys
-    mz = plain_dbt(settings, root, tmp_path / "mz", "parse", "--target", "materialize")
-    assert mz.returncode == 0, mz.stdout[-5000:]
+    dbt_offline(tmp_path / "mz", "parse", "materialize", project=root / "dbt_project")
     manifest = load_manifest(tmp_path / "mz" / "target" / "manifest.json")
     on_materialize = {m.name for m in marts(manifest)}
     assert {"idle_pairs", "slow_movers"} <= on_materialize
@@ -227,7 +264,7 @@ def test_a_bad_name_is_refused_and_nothing_written(settings, args, says):
         return {p: p.stat().st_mtime for p in files if p.is_file()}
 
     before = project_files()
-    refused = run_cli("new-mart", *args)
-    assert refused.returncode == 2
-    assert says in refused.stderr.decode(), refused.stderr.decode()
+    refused = invoke_cli("new-mart", *args)
+    assert refused.exit_code == 2, (refused.output, refused.exception)
+    assert says in refused.stderr, refused.stderr
     assert project_files() == before
