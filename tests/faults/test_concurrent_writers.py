@@ -29,11 +29,21 @@ T = datetime(2026, 11, 6, tzinfo=UTC)
 # full rebuild (assert_equals_full_rebuild) reuses the first one's dbt parse (a var that changed
 # would make dbt parse the whole project again)
 LATER = T + timedelta(hours=2)
+# the vars of the plain dbt that gives up at once and of the one killed: a short wait and a short
+# lease (each test needs one of them, the other does nothing there), so that the second dbt reuses
+# the first one's parse from the same target folder (other vars: a parse of the whole project)
+SHORT_LEASE = '{"refresh_lease_wait_seconds": 1, "refresh_lease_ttl_minutes": 0.1}'
 
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory) -> Path:
     return simulate(tmp_path_factory.mktemp("simulated"), days=3)
+
+
+@pytest.fixture(scope="module")
+def short_lease_scratch(tmp_path_factory) -> Path:
+    """dbt's target and log folders for the plain dbt runs with SHORT_LEASE."""
+    return tmp_path_factory.mktemp("short-lease-dbt")
 
 
 @pytest.fixture
@@ -95,17 +105,17 @@ def lease_is_waited_for(conn) -> bool:
     ).fetchone()[0]
 
 
-def test_a_second_writer_waits_for_the_holder_or_names_it(conn, settings, plant, tmp_path):
+def test_a_second_writer_waits_for_the_holder_or_names_it(
+    conn, settings, plant, tmp_path, short_lease_scratch
+):
     with refresh_lease(settings, "a planner's backfill") as taken:
         assert taken
         # the three writers start together (each dbt parses the project for seconds): each
         # finds the lease held whenever it gets to it
         refusing = start_refresh("--no-wait")
-        gave_up = start_plain_dbt(
-            settings, tmp_path / "a", "run", "--vars", '{"refresh_lease_wait_seconds": 1}'
-        )
+        gave_up = start_plain_dbt(settings, short_lease_scratch, "run", "--vars", SHORT_LEASE)
         waiting = start_plain_dbt(
-            settings, tmp_path / "b", "run", "--vars", f'{{"as_of": "{LATER.isoformat()}"}}'
+            settings, tmp_path, "run", "--vars", f'{{"as_of": "{LATER.isoformat()}"}}'
         )
         _, refused = refusing.communicate(timeout=300)
         gave_up_output, _ = gave_up.communicate(timeout=300)
@@ -136,9 +146,9 @@ def lease_is_live(conn) -> bool:
 
 
 def test_a_killed_plain_dbt_frees_the_state_after_its_lease_runs_out(
-    conn, settings, plant, tmp_path
+    conn, settings, plant, short_lease_scratch
 ):
-    dbt = start_plain_dbt(settings, tmp_path, "run", "--vars", '{"refresh_lease_ttl_minutes": 0.1}')
+    dbt = start_plain_dbt(settings, short_lease_scratch, "run", "--vars", SHORT_LEASE)
     deadline = time.monotonic() + 120
     while conn.execute("select count(*) from ops.refresh_lease").fetchone()[0] == 0:
         assert time.monotonic() < deadline and dbt.poll() is None
