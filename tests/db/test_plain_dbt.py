@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from dagster_project.core.db import connect
+from dagster_project.core.db.roles import INGEST
+from dagster_project.core.ingest import InputFile, ingest_file
 from dagster_project.core.settings import Settings
 from tests.conftest import ROOT, run_cli
 
@@ -95,9 +97,10 @@ def test_plain_dbt_connects_as_the_transform_role_not_the_superuser(plain_env):
 CLOCK_MARTS = ("wip_position", "demand_velocity_7d", "inventory_health", "inventory_turns_30d")
 
 
-def _events(plain_env: dict[str, str]) -> None:
-    """A receipt and an issue, a started and completed order, completed demand."""
-    env = {"INVENTORY_HOME": str(ROOT / plain_env["INVENTORY_HOME"])}
+def _events(plain_env: dict[str, str], folder: Path) -> None:
+    """A receipt and an issue, a started and completed order, completed demand (ingested in this
+    process: how events land is not what this file is about)."""
+    settings = Settings(home=ROOT / plain_env["INVENTORY_HOME"])
     feeds = {
         "wms": [
             {"event_id": "W1", "event_type": "receipt", "sku_id": "S1", "location_id": "L1",
@@ -114,10 +117,12 @@ def _events(plain_env: dict[str, str]) -> None:
              "quantity": 3, "status": "completed", "order_ts": "2026-11-03T09:00:00Z"},
         ],
     }  # fmt: skip
-    for source, records in feeds.items():
-        lines = "".join(json.dumps(r) + "\n" for r in records).encode()
-        done = run_cli("ingest", source, "-", env=env, input=lines)
-        assert done.returncode == 0, done.stderr.decode()
+    with connect(settings, INGEST) as conn:
+        for source, records in feeds.items():
+            path = folder / f"{source}.jsonl"
+            path.write_text("".join(json.dumps(r) + "\n" for r in records))
+            done = ingest_file(conn, source, InputFile.from_arg(str(path)))
+            assert done.accepted == len(records), done
 
 
 def _instants(plain_env: dict[str, str]) -> dict[str, set[str]]:
@@ -132,10 +137,14 @@ def _instants(plain_env: dict[str, str]) -> dict[str, set[str]]:
         }
 
 
-def test_dbt_run_of_one_model_leaves_every_other_marts_instant_alone(plain_env):
-    _events(plain_env)
+def test_dbt_run_of_one_model_leaves_every_other_marts_instant_alone(plain_env, tmp_path):
+    _events(plain_env, tmp_path)
     at, later = "2026-11-05T00:00:00+00:00", "2026-11-06T00:00:00+00:00"
-    built = dbt("run", "--vars", json.dumps({"as_of": at}), env=plain_env)
+    # a target folder per set of vars: dbt parses the whole project again when the vars differ
+    # from those of the parse its target folder keeps (the runs without vars share the default)
+    at_target = ("--target-path", str(tmp_path / "at"))
+    later_target = ("--target-path", str(tmp_path / "later"))
+    built = dbt("run", *at_target, "--vars", json.dumps({"as_of": at}), env=plain_env)
     assert built.returncode == 0, built.stdout[-3000:]
     assert _instants(plain_env) == {mart: {at} for mart in CLOCK_MARTS}
 
@@ -145,15 +154,15 @@ def test_dbt_run_of_one_model_leaves_every_other_marts_instant_alone(plain_env):
     assert _instants(plain_env) == {mart: {at} for mart in CLOCK_MARTS}
 
     # a selection asked for another instant would mix two: it fails and says why
-    mixed = dbt("run", "-s", "int_demand_velocity", "--vars", json.dumps({"as_of": later}),
-                env=plain_env)  # fmt: skip
+    mixed = dbt("run", "-s", "int_demand_velocity", *later_target,
+                "--vars", json.dumps({"as_of": later}), env=plain_env)  # fmt: skip
     assert mixed.returncode != 0
     assert "would mix instants" in mixed.stdout and "builds 1 of the" in mixed.stdout
     assert _instants(plain_env) == {mart: {at} for mart in CLOCK_MARTS}
 
     # every state model at a new instant moves the clock; the views (built with as_of given
     # above, not re-created here) follow it
-    moved = dbt("run", "--exclude", "config.materialized:view", "--vars",
+    moved = dbt("run", "--exclude", "config.materialized:view", *later_target, "--vars",
                 json.dumps({"as_of": later}), env=plain_env)  # fmt: skip
     assert moved.returncode == 0, moved.stdout[-3000:]
     assert _instants(plain_env) == {mart: {later} for mart in CLOCK_MARTS}

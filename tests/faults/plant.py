@@ -24,21 +24,31 @@ EVENT_FILES = {"wms": "wms_events.jsonl", "mes": "mes_events.jsonl", "orders": "
 REFERENCE_FILES = {"skus": "skus.csv", "sku-params": "sku_params.csv", "uom": "uom_conversions.csv"}
 
 
+def simulate(folder: Path, days: int = 10) -> Path:
+    """`inventory simulate` of the small seeded plant into `folder`."""
+    result = run_cli(
+        "simulate", "--out", str(folder), "--days", str(days), "--skus", "10",
+        "--orders-per-day", "40", "--late-share", "0.1", "--seed", "7",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    return folder
+
+
 class Plant:
     """Two weeks of a small simulated plant (late scanner uploads included), cut into `chunks`
     slices of each event file: each slice is a batch of new events, some dated before earlier
     slices' events."""
 
-    def __init__(self, folder: Path, chunks: int, days: int = 10):
-        result = run_cli(
-            "simulate", "--out", str(folder), "--days", str(days), "--skus", "10",
-            "--orders-per-day", "40", "--late-share", "0.1", "--seed", "7",
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr.decode()
-        self.folder = folder
+    def __init__(self, folder: Path, chunks: int, days: int = 10, simulated: Path | None = None):
+        """`simulated`: a folder `simulate` filled already (a module's tests share one, since the
+        seed makes every simulation the same); the slices are cut into `folder` all the same."""
+        if simulated is None:
+            simulated = simulate(folder, days)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = simulated
         self.slices: list[dict[str, Path]] = [{} for _ in range(chunks)]
         for source, name in EVENT_FILES.items():
-            lines = (folder / name).read_bytes().splitlines(keepends=True)
+            lines = (simulated / name).read_bytes().splitlines(keepends=True)
             size = -(-len(lines) // chunks)
             for i in range(chunks):
                 path = folder / f"{i:02d}-{name}"
