@@ -25,9 +25,7 @@ from tests.faults.writers import start_plain_dbt
 pytestmark = pytest.mark.slow
 
 T = datetime(2026, 11, 6, tzinfo=UTC)
-# the instant the last two tests leave the state at: one instant for both, so that the second
-# full rebuild (assert_equals_full_rebuild) reuses the first one's dbt parse (a var that changed
-# would make dbt parse the whole project again)
+# the instant the last two tests leave the state at, two hours after the plant's first refresh
 LATER = T + timedelta(hours=2)
 # the vars of the plain dbt that gives up at once and of the one killed: a short wait and a short
 # lease (each test needs one of them, the other does nothing there), so that the second dbt reuses
