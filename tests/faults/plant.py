@@ -78,6 +78,72 @@ def start_refresh(*args: str) -> subprocess.Popen:
     )
 
 
+# Reads an instant per line, forks a refresh at it in a session of its own, answers its pid.
+# Children are reaped by the kernel (SIGCHLD ignored): a killed one is gone, not a zombie.
+FORKING_LAUNCHER = """
+import os, signal, sys, traceback
+from datetime import datetime
+from dagster_project.core.inventory.refresh import Refresher
+from dagster_project.core.settings import Settings
+
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+refresher = Refresher(Settings(), role="inventory refresh", repeated=False)
+refresher.prepare()
+for line in iter(sys.stdin.readline, ""):
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        code = 0
+        try:
+            refresher.refresh(as_of=datetime.fromisoformat(line.strip()))
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    print(pid, flush=True)
+"""
+
+
+class ForkedRefreshes:
+    """`inventory refresh`'s Refresher in processes forked from one that imported dagster_project
+    and dbt and parsed the project once: a refresh to kill costs a fork, not a new interpreter's
+    start-up and dbt's first parse (several seconds of CPU each). Each is a real process of its
+    own, killed for real (`kill_forked`); start_refresh runs the command itself."""
+
+    def __init__(self) -> None:
+        self.launcher = subprocess.Popen(
+            [sys.executable, "-c", FORKING_LAUNCHER],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def start(self, as_of: datetime) -> int:
+        assert self.launcher.stdin and self.launcher.stdout
+        self.launcher.stdin.write(as_of.isoformat() + "\n")
+        self.launcher.stdin.flush()
+        answer = self.launcher.stdout.readline()
+        assert answer, f"the launcher exited with {self.launcher.wait()}"
+        return int(answer)
+
+    def close(self) -> None:
+        if self.launcher.stdin:
+            self.launcher.stdin.close()
+        self.launcher.wait(timeout=60)
+
+
+def running(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def kill_forked(pid: int) -> None:
+    """SIGKILL a forked refresh's session, and wait until it is gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    assert wait_for(lambda: not running(pid), timeout=30), f"refresh {pid} survived SIGKILL"
+
+
 def kill(process: subprocess.Popen) -> None:
     """SIGKILL the whole group: no handler, no cleanup, as the OOM killer or a power cut."""
     with contextlib.suppress(ProcessLookupError):

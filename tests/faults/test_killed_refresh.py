@@ -10,7 +10,16 @@ import pytest
 
 from dagster_project.core.db.server import EmbeddedServer
 from dagster_project.core.inventory.refresh import Refresher, refresh
-from tests.faults.plant import Plant, assert_equals_full_rebuild, kill, start_refresh, wait_for
+from tests.faults.plant import (
+    ForkedRefreshes,
+    Plant,
+    assert_equals_full_rebuild,
+    kill,
+    kill_forked,
+    running,
+    start_refresh,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +42,8 @@ def marked(conn, model: str, run: int) -> bool:
     return row is not None and row[0] >= run
 
 
-# Kills after each state model's commit, and one at a random moment, come in groups: each kill
+# Kills after each state model's commit (refreshes forked from a process that parsed once) and
+# one at a random moment (`inventory refresh` itself) come in groups: each kill
 # after a new slice of events, and after a group, one refresh that succeeds and a full-rebuild
 # comparison (a rebuild costs more than a kill). Damage a kill leaves persists through the kills
 # after it, which only run the same refresh again, up to that recovery refresh: the one that must
@@ -56,6 +66,7 @@ def test_a_refresh_killed_after_any_state_model_or_at_a_random_moment(conn, sett
     groups = [kills[i : i + KILLS_PER_RECOVERY] for i in range(0, len(kills), KILLS_PER_RECOVERY)]
     assert 1 + len(kills) + len(groups) <= len(plant.slices)
     refresher = Refresher(settings)  # the successful refreshes: parsed once
+    forked = ForkedRefreshes()  # the refreshes killed after a model: a fork each
     number = 0
     for group in groups:
         for kind, model in group:
@@ -65,19 +76,22 @@ def test_a_refresh_killed_after_any_state_model_or_at_a_random_moment(conn, sett
             as_of += timedelta(hours=7 if number % 2 else 19)
             number += 1
             run = run_seq(conn) + 1
-            process = start_refresh("--as-of", as_of.isoformat())
             if kind == "after":
-                assert wait_for(lambda m=model, r=run: marked(conn, m, r)), (model, process.poll())
-            else:
+                pid = forked.start(as_of)
+                assert wait_for(lambda m=model, r=run: marked(conn, m, r)), (model, running(pid))
+                kill_forked(pid)
+            else:  # the command itself, as a user starts it
+                process = start_refresh("--as-of", as_of.isoformat())
                 wait_for(lambda r=run: run_seq(conn) >= r)
                 wait_for(lambda: False, timeout=rng.uniform(0.0, 1.5))
-            kill(process)
+                kill(process)
 
         # new events, late ones among them, and one refresh that succeeds
         plant.feed(conn)
         as_of += timedelta(hours=3)
         refresher.refresh(as_of=as_of)
         assert_equals_full_rebuild(settings, as_of, after=f"kills {group}")
+    forked.close()
 
 
 def test_a_server_crash_during_a_refresh(conn, settings, tmp_path):

@@ -235,6 +235,11 @@ class Refresher:
     def _invoke(self, args: list[str], manifest: object | None = None) -> object:
         return _invoke(self.settings, args, manifest)
 
+    def prepare(self) -> None:
+        """Parse the project now instead of at the first refresh: a process that forks its
+        refreshes (tests/faults/plant.py) parses once, before the forks."""
+        self._current_manifest()
+
     def _current_manifest(self, before_parse: Callable[[], None] = lambda: None) -> object:
         stamp = project_stamp()
         if self._manifest is None or stamp != self._stamp:
