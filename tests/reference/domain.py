@@ -77,14 +77,24 @@ DEFAULT_CONFIG = Config()
 
 
 def compute_marts(
-    landing: Landing, as_of: datetime, cfg: Config = DEFAULT_CONFIG
+    landing: Landing,
+    as_of: datetime,
+    cfg: Config = DEFAULT_CONFIG,
+    refreshed: Landing | None = None,
 ) -> dict[str, list[Row]]:
+    """`refreshed`: the landing as the last refresh read it, when events arrived since. Stock and
+    on order are current on read (from `landing`); the measured lead times that health takes are
+    as of the last refresh (README, "The marts")."""
     params = params_index(landing.sku_params)
     po_lines = po_lines_received(landing.purchase_orders, landing.wms_events)
     on_order = on_order_by_pair(po_lines)
     position = inventory_position(landing.wms_events, on_order)
     velocity = demand_velocity(landing.order_lines, as_of)
-    measured = measured_lead_times(po_lines, as_of)
+    if refreshed is None:
+        measured = measured_lead_times(po_lines, as_of)
+    else:
+        read = po_lines_received(refreshed.purchase_orders, refreshed.wms_events)
+        measured = measured_lead_times(read, as_of)
     health = inventory_health(position, velocity, params, as_of, measured)
     episodes = stockout_episodes(landing.wms_events, as_of)
     return {
