@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
         (ROOT / ".inventory").mkdir(exist_ok=True)  # pytest's --basetemp is made inside it
         # three workers on two cores, a file each at a time (a file's tests share its fixtures'
         # data): the tests wait on dbt, Postgres, the Dagster daemon and child processes much of
-        # the time (a full run: 20:19 with three and this order, 23:13 with two and xdist's).
+        # the time (a full run: 16:54 with three and this order; 23:13 with two, earlier).
         # Each worker starts its own embedded server. The longest files first (tests/conftest.py
         # orders them), not xdist's most-tests-first. `-n 0` runs in one process.
         workers = (

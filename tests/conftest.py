@@ -49,16 +49,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest files first (a timeout of their own, then any slow test), each file's tests
-    kept together and in order: with `--dist loadfile --no-loadscope-reorder` (dev.py) the
-    workers take files in this order, so the long ones run beside the short ones instead of
-    alone at the end (xdist's default puts files with the most tests first)."""
+    """The longest files first (a timeout of their own, then the seconds a `slow(seconds)`
+    marker gives, then any slow test), each file's tests kept together and in order: with
+    `--dist loadfile --no-loadscope-reorder` (dev.py) the workers take files in this order, so
+    the long ones run beside the short ones instead of alone at the end (xdist's default puts
+    files with the most tests first)."""
 
     def weight(item: pytest.Item) -> float:
         timeout = item.get_closest_marker("timeout")
         if timeout is not None and timeout.args:
             return float(timeout.args[0])
-        return 1.0 if item.get_closest_marker("slow") else 0.0
+        slow = item.get_closest_marker("slow")
+        if slow is None:
+            return 0.0
+        return float(slow.args[0]) if slow.args else 1.0
 
     by_file: dict[Path, float] = {}
     for item in items:

@@ -17,6 +17,8 @@ from dagster_project.core.ingest import InputFile, ingest_file
 from dagster_project.core.settings import Settings
 from tests.conftest import ROOT, run_cli
 
+pytestmark = pytest.mark.slow(190)  # seconds in a full run: the longest files start first
+
 DBT = Path(sys.executable).parent / "dbt"
 DBT_PROJECT = ROOT / "dbt_project"
 

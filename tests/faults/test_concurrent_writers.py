@@ -22,7 +22,7 @@ from tests.faults.plant import (
 )
 from tests.faults.writers import start_plain_dbt
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(260)  # seconds in a full run: the longest files start first
 
 T = datetime(2026, 11, 6, tzinfo=UTC)
 # the instant the last two tests leave the state at, two hours after the plant's first refresh

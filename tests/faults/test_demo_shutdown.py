@@ -137,7 +137,7 @@ def assert_server_still_up(home: Path) -> None:
         assert conn.execute("select 1").fetchone() == (1,)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(170)  # seconds in a full run: the longest files start first
 def test_ctrl_c_on_the_demo_stops_every_process_it_started(demo_home: Path, tmp_path: Path):
     log = tmp_path / "demo.log"
     demo = start_demo(demo_home, log)

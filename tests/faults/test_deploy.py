@@ -25,7 +25,7 @@ from tests.conftest import ROOT, run_cli
 from tests.faults.plant import Plant, assert_equals_full_rebuild, kill, start_refresh, wait_for
 from tests.faults.test_deploy_readers import Readers
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(160)  # seconds in a full run: the longest files start first
 
 T = datetime(2026, 11, 5, tzinfo=UTC)
 

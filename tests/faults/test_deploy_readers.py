@@ -54,7 +54,7 @@ class Readers(threading.Thread):
         self.join(timeout=60)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(125)  # seconds in a full run: the longest files start first
 def test_readers_during_dbt_build_and_a_full_refresh(conn, settings, tmp_path):
     plant = Plant(tmp_path / "plant", chunks=2, days=3)
     plant.load_reference(conn)

@@ -135,7 +135,7 @@ def test_the_webserver_and_daemon_load_one_location_without_name_warnings(databa
     assert "does not match" not in loaded.stdout
 
 
-@pytest.mark.slow
+@pytest.mark.slow(140)  # seconds in a full run: the longest files start first
 def test_every_asset_and_check_materializes_in_process(conn, settings, defs, reset_erp, tmp_path):
     from dagster_project.core.erp.database import connect_erp
 
